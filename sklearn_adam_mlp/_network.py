@@ -1,0 +1,279 @@
+"""A multilayer perceptron as plain math over one flat parameter vector."""
+
+from itertools import pairwise
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._activations import (
+    activate,
+    multiply_by_derivative,
+    output_loss_and_probabilities,
+)
+
+
+def _matmul_into(A, B, out):
+    """Write ``A @ B`` into ``out``; ``A`` may be a scipy sparse matrix."""
+    if sp.issparse(A):
+        out[...] = A @ B
+    else:
+        np.matmul(A, B, out=out)
+    return out
+
+
+class Network:
+    """A multilayer perceptron: its shape, and the math over its parameters.
+
+    All weights and biases live in one contiguous 1-D vector ``params``: first
+    every weight matrix, layer by layer and each in C order, then every bias
+    vector (the order of scikit-learn's ``_pack``). :meth:`unpack` returns
+    per-layer views into it, so an optimiser, a gradient check or a restart
+    works on the single array while the forward pass reads matrices. The
+    gradient uses the same layout.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        Units per layer: ``n_features``, the hidden layer sizes, then
+        ``n_outputs``.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}
+        Activation of the hidden layers.
+
+    out_activation : {'logistic', 'softmax'}
+        Activation of the output layer: ``'logistic'`` for binary and
+        multilabel targets, ``'softmax'`` for multiclass targets.
+
+    Attributes
+    ----------
+    n_params : int
+        Length of the flat parameter vector.
+
+    n_coefs : int
+        Number of weights (not biases); ``params[:n_coefs]`` holds every
+        weight matrix, which is what the L2 penalty sums over.
+
+    Notes
+    -----
+    With ``A_0 = X``, the forward pass is ``Z_l = A_{l-1} W_l + b_l`` and
+    ``A_l = f(Z_l)`` for the hidden layers, and ``P = g(Z_L)`` at the output,
+    with ``g`` the logistic or softmax function. The cost of a batch with
+    sample weights ``s_i`` (all 1 when none are given) is::
+
+        cost = sum_i s_i * l_i / sum(s) + alpha / 2 * sum_l ||W_l||^2 / sum(s)
+
+    where ``l_i`` is the cross-entropy of sample ``i`` (summed over the
+    outputs for logistic outputs) and biases are not penalised: the
+    convention of scikit-learn's ``MLPClassifier``. Backpropagation starts
+    from ``delta_L = s * (P - Y)``, exact for both canonical output/loss
+    pairs, and goes ``delta_{l-1} = (delta_l W_l^T) * f'(A_{l-1})``, giving::
+
+        grad W_l = (A_{l-1}^T delta_l + alpha W_l) / sum(s)
+        grad b_l = sum_i delta_l[i] / sum(s)
+    """
+
+    def __init__(self, layer_units, *, activation, out_activation):
+        self.layer_units = tuple(int(n) for n in layer_units)
+        self.activation = activation
+        self.out_activation = out_activation
+        shapes = list(pairwise(self.layer_units))
+        self._coef_shapes = shapes
+        bounds = np.cumsum([0] + [fan_in * fan_out for fan_in, fan_out in shapes])
+        self.n_coefs = int(bounds[-1])
+        bias_bounds = self.n_coefs + np.cumsum([0] + [n for _, n in shapes])
+        self.n_params = int(bias_bounds[-1])
+        self._coef_slices = [slice(a, b) for a, b in pairwise(bounds)]
+        self._intercept_slices = [slice(a, b) for a, b in pairwise(bias_bounds)]
+
+    @property
+    def n_layers(self):
+        """Number of layers, input and output included."""
+        return len(self.layer_units)
+
+    def unpack(self, params):
+        """Per-layer views into a flat vector.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter (or gradient) vector.
+
+        Returns
+        -------
+        coefs : list of ndarray
+            ``coefs[l]`` has shape ``(layer_units[l], layer_units[l + 1])``.
+
+        intercepts : list of ndarray
+            ``intercepts[l]`` has shape ``(layer_units[l + 1],)``.
+        """
+        coefs = [
+            params[s].reshape(shape)
+            for s, shape in zip(self._coef_slices, self._coef_shapes, strict=True)
+        ]
+        intercepts = [params[s] for s in self._intercept_slices]
+        return coefs, intercepts
+
+    def init_params(self, random_state, dtype=np.float64):
+        """Draw Glorot-uniform initial parameters, as scikit-learn's MLP does.
+
+        For each layer in turn, the weight matrix and then the bias vector are
+        drawn from ``U(-bound, bound)`` with
+        ``bound = sqrt(factor / (fan_in + fan_out))``, ``factor = 2`` for the
+        logistic activation and 6 otherwise. The draws are float64 and in the
+        same order as ``MLPClassifier``, so the same ``RandomState`` gives the
+        same starting point.
+
+        Parameters
+        ----------
+        random_state : numpy.random.RandomState
+            Source of the draws; advanced by the call.
+
+        dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+            Dtype of the returned vector.
+
+        Returns
+        -------
+        params : ndarray of shape (n_params,)
+            The flat parameter vector.
+        """
+        params = np.empty(self.n_params, dtype=dtype)
+        coefs, intercepts = self.unpack(params)
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        for coef, intercept in zip(coefs, intercepts, strict=True):
+            fan_in, fan_out = coef.shape
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coef[...] = random_state.uniform(-bound, bound, coef.shape)
+            intercept[...] = random_state.uniform(-bound, bound, fan_out)
+        return params
+
+    def allocate(self, n_rows, dtype):
+        """Buffers for the forward and backward passes of up to ``n_rows``.
+
+        Parameters
+        ----------
+        n_rows : int
+            Largest number of samples a pass will see.
+
+        dtype : numpy dtype
+            Dtype of the parameters and data.
+
+        Returns
+        -------
+        buffers : list of ndarray
+            One ``(n_rows, units)`` array per non-input layer for the
+            activations, then one per hidden layer for the backpropagated
+            deltas. Pass it to :meth:`loss_gradient` or :meth:`forward`;
+            a smaller batch uses the leading rows.
+        """
+        units = self.layer_units[1:] + self.layer_units[1:-1]
+        return [np.empty((n_rows, n), dtype=dtype) for n in units]
+
+    def forward(self, params, X, *, buffers=None):
+        """Forward pass up to the output logits.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Input batch, in the dtype of ``params``.
+
+        buffers : list of ndarray, default=None
+            From :meth:`allocate` with at least ``n_samples`` rows; written
+            into, so that a training loop allocates nothing. ``None``
+            allocates.
+
+        Returns
+        -------
+        activations : list of ndarray
+            ``[X, A_1, ..., A_{L-1}, Z_L]``: the input, the hidden activations
+            and the output logits (not yet through the output activation).
+        """
+        n_samples = X.shape[0]
+        if buffers is None:
+            buffers = self.allocate(n_samples, params.dtype)
+        coefs, intercepts = self.unpack(params)
+        activations = [X]
+        last = self.n_layers - 2
+        for layer, (coef, intercept) in enumerate(zip(coefs, intercepts, strict=True)):
+            Z = _matmul_into(activations[-1], coef, buffers[layer][:n_samples])
+            Z += intercept
+            if layer != last:
+                activate(Z, self.activation)
+            activations.append(Z)
+        return activations
+
+    def loss_gradient(
+        self, params, X, Y, *, alpha, sample_weight=None, gradient=None, buffers=None
+    ):
+        """Cost of a batch and its exact gradient by backpropagation.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            Flat parameter vector.
+
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Input batch, in the dtype of ``params``.
+
+        Y : ndarray of shape (n_samples, n_outputs)
+            Indicator targets in the dtype of ``params``.
+
+        alpha : float
+            Strength of the L2 penalty on the weights.
+
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Per-sample weights; ``None`` weighs every sample 1.
+
+        gradient : ndarray of shape (n_params,), default=None
+            Written with the gradient when given; otherwise allocated.
+
+        buffers : list of ndarray, default=None
+            Work arrays from :meth:`allocate`; ``None`` allocates.
+
+        Returns
+        -------
+        loss : float
+            The cost given in the class Notes.
+
+        gradient : ndarray of shape (n_params,)
+            Its gradient with respect to ``params``, in the same layout.
+        """
+        n_samples = X.shape[0]
+        if buffers is None:
+            buffers = self.allocate(n_samples, params.dtype)
+        if gradient is None:
+            gradient = np.empty_like(params)
+        if sample_weight is None:
+            sw_sum = n_samples
+        else:
+            sw_sum = sample_weight.sum()
+
+        activations = self.forward(params, X, buffers=buffers)
+        # The output buffer goes logits -> probabilities -> output delta.
+        delta = activations[-1]
+        loss = output_loss_and_probabilities(
+            delta, Y, self.out_activation, sample_weight
+        )
+        weights = params[: self.n_coefs]
+        loss = loss / sw_sum + (0.5 * alpha) * float(weights @ weights) / sw_sum
+        delta -= Y
+        if sample_weight is not None:
+            delta *= sample_weight[:, None]
+
+        coefs, _ = self.unpack(params)
+        coef_grads, intercept_grads = self.unpack(gradient)
+        hidden_deltas = buffers[self.n_layers - 1 :]
+        for layer in range(self.n_layers - 2, -1, -1):
+            _matmul_into(activations[layer].T, delta, coef_grads[layer])
+            coef_grads[layer] += alpha * coefs[layer]
+            coef_grads[layer] /= sw_sum
+            np.sum(delta, axis=0, out=intercept_grads[layer])
+            intercept_grads[layer] /= sw_sum
+            if layer > 0:
+                previous = hidden_deltas[layer - 1][:n_samples]
+                np.matmul(delta, coefs[layer].T, out=previous)
+                multiply_by_derivative(activations[layer], previous, self.activation)
+                delta = previous
+        return loss, gradient
