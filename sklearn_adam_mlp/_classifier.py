@@ -509,8 +509,8 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
                 binarizer.fit(y)
             if len(binarizer.classes_) < 2:
                 raise ValueError(
-                    "The classifier needs samples of at least 2 classes in the "
-                    f"data; got only class {binarizer.classes_[0]!r}."
+                    f"y contains only one class ({binarizer.classes_[0]}); the "
+                    "classifier needs samples of at least 2 classes."
                 )
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
