@@ -641,49 +641,21 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _train(self, train, validation, *, incremental):
         """Run one epoch (``partial_fit``) or up to ``max_iter`` (``fit``)."""
-        X, Y, sample_weight = train
-        n_samples = X.shape[0]
-        batch_size = self._batch_size(n_samples)
-        buffers = self._network.allocate(batch_size, self._params.dtype)
-        gradient = np.empty_like(self._params)
-        checkpoint = _Checkpoint(self._params, self._adam)
-        order = np.arange(n_samples)
         if not incremental:
             # Each call to fit gets n_iter_no_change fresh epochs.
             self._no_improvement_count = 0
             self._stopped_early = False
         converged = interrupted = False
-        try:
-            for _ in range(1 if incremental else self.max_iter):
-                if self.shuffle:
-                    permutation = np.arange(n_samples)
-                    self._random_state.shuffle(permutation)
-                    order = order[permutation]
-                checkpoint.save()
-                loss = self._run_epoch(
-                    X, Y, sample_weight, order, batch_size, buffers, gradient
+        # Overflow only comes from divergence, which _run_epochs detects and
+        # reports with advice; numpy's warnings would only add noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                converged = self._run_epochs(
+                    train, validation, n_epochs=1 if incremental else self.max_iter
                 )
-                if not (np.isfinite(loss) and np.isfinite(self._params).all()):
-                    checkpoint.restore()
-                    raise ValueError(
-                        f"Training diverged in epoch {self.n_iter_ + 1}: the loss "
-                        "or the weights became non-finite. The model keeps its "
-                        "last finite parameters. Standardise the features (for "
-                        "example with StandardScaler) or lower "
-                        "learning_rate_init."
-                    )
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self.loss_ = loss
-                self.loss_curve_.append(loss)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-                if self._stopping_criterion_met(validation):
-                    converged = True
-                    break
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=2)
-            interrupted = True
+            except KeyboardInterrupt:
+                warnings.warn("Training interrupted by user.", stacklevel=2)
+                interrupted = True
         if not (incremental or converged or interrupted):
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
@@ -694,6 +666,43 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
         if validation is not None and (converged or not incremental):
             self._params[...] = self._best_params
             self._stopped_early = incremental
+
+    def _run_epochs(self, train, validation, *, n_epochs):
+        """Run up to ``n_epochs`` epochs; return True if the stopping rule fired."""
+        X, Y, sample_weight = train
+        n_samples = X.shape[0]
+        batch_size = self._batch_size(n_samples)
+        buffers = self._network.allocate(batch_size, self._params.dtype)
+        gradient = np.empty_like(self._params)
+        checkpoint = _Checkpoint(self._params, self._adam)
+        order = np.arange(n_samples)
+        for _ in range(n_epochs):
+            if self.shuffle:
+                # The draws of scikit-learn's per-epoch sklearn.utils.shuffle.
+                permutation = np.arange(n_samples)
+                self._random_state.shuffle(permutation)
+                order = order[permutation]
+            checkpoint.save()
+            loss = self._run_epoch(
+                X, Y, sample_weight, order, batch_size, buffers, gradient
+            )
+            if not (np.isfinite(loss) and np.isfinite(self._params).all()):
+                checkpoint.restore()
+                raise ValueError(
+                    f"Training diverged in epoch {self.n_iter_ + 1}: the loss or "
+                    "the weights became non-finite. The model keeps its last "
+                    "finite parameters. Standardise the features (for example "
+                    "with StandardScaler) or lower learning_rate_init."
+                )
+            self.n_iter_ += 1
+            self.t_ += n_samples
+            self.loss_ = loss
+            self.loss_curve_.append(loss)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+            if self._stopping_criterion_met(validation):
+                return True
+        return False
 
     def _run_epoch(self, X, Y, sample_weight, order, batch_size, buffers, gradient):
         """One pass of mini-batch Adam; return the epoch's mean batch cost."""
