@@ -592,7 +592,10 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
         initial weights (where scikit-learn's MLP draws it); a copy of the
         stream as it was then redraws the same split in later calls.
         """
+        # A warm start may switch early stopping on or off: start its records.
         if not self.early_stopping:
+            if self.best_loss_ is None:
+                self.best_loss_ = np.inf
             return (X, Y, sample_weight), None
         if self.validation_scores_ is None:
             self.validation_scores_ = []

@@ -425,6 +425,19 @@ def test_fit_without_warm_start_starts_anew(iris):
     assert model.n_iter_ == 3
 
 
+@pytest.mark.usefixtures("no_convergence_warnings")
+def test_warm_start_may_switch_early_stopping(digits):
+    X, y = digits
+    model = AdamMLPClassifier((8,), max_iter=3, warm_start=True, random_state=0)
+    model.set_params(early_stopping=True).fit(X, y)
+    assert model.best_loss_ is None and len(model.validation_scores_) == 3
+    model.set_params(early_stopping=False).fit(X, y)
+    assert model.best_loss_ == min(model.loss_curve_[3:])
+    model.set_params(early_stopping=True).fit(X, y)
+    assert len(model.validation_scores_) == 6
+    assert model.n_iter_ == 9
+
+
 def test_warm_start_requires_the_same_classes(iris):
     X, y = iris
     with warnings.catch_warnings():
