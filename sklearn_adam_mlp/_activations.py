@@ -9,7 +9,8 @@ into the activation ``A = f(Z)``. Their derivatives are written on the output
 The output layer is handled from the logits ``Z`` directly. The log-loss and
 the log-probabilities are computed with log-sum-exp and softplus, so they stay
 finite and exact where the probabilities round to 0 or 1, and no floating-point
-warning is raised for ``|Z|`` up to the largest finite float.
+warning is raised, as long as the log-probabilities themselves (about the gaps
+between logits) are representable: for ``|Z|`` up to 1e300 in float64.
 """
 
 import numpy as np
@@ -154,8 +155,8 @@ def log_output_probabilities(Z, name):
     log_proba : ndarray of shape (n_samples, n_classes)
         For ``'softmax'``, ``Z - logsumexp(Z)`` row by row. For ``'logistic'``
         with one output column, the two columns ``log(1 - p)`` and ``log(p)``;
-        with several columns (multilabel), ``log(p)`` per column. Finite for
-        every finite ``Z``.
+        with several columns (multilabel), ``log(p)`` per column. Finite
+        whenever the differences between logits are finite.
 
     Notes
     -----

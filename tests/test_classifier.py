@@ -193,24 +193,6 @@ def test_sample_weight_matches_sklearn(iris):
     _assert_same_weights(ours, theirs)
 
 
-def test_initial_weights_match_sklearn(digits):
-    X, y = digits
-    for activation in ["logistic", "relu"]:
-        network = Network(
-            [X.shape[1], 7, 10], activation=activation, out_activation="softmax"
-        )
-        params = network.init_params(np.random.RandomState(42))
-        reference = MLPClassifier(
-            hidden_layer_sizes=(7,), activation=activation, random_state=42
-        )
-        reference._random_state = np.random.RandomState(42)
-        coefs, intercepts = network.unpack(params)
-        for coef, intercept in zip(coefs, intercepts, strict=True):
-            ref_coef, ref_intercept = reference._init_coef(*coef.shape, np.float64)
-            assert_array_equal(coef, ref_coef)
-            assert_array_equal(intercept, ref_intercept)
-
-
 # Reproducibility
 
 
