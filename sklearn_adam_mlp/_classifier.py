@@ -255,7 +255,9 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
     ...     X, y, stratify=y, random_state=0)
     >>> model = make_pipeline(
     ...     StandardScaler(),
-    ...     AdamMLPClassifier((16,), learning_rate_init=0.01, random_state=0),
+    ...     AdamMLPClassifier(
+    ...         (16,), learning_rate_init=0.01, max_iter=300, random_state=0
+    ...     ),
     ... ).fit(X_train, y_train)
     >>> model.predict_proba(X_test[:1]).shape
     (1, 3)
