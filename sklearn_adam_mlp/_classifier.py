@@ -35,6 +35,8 @@ from ._activations import (
 from ._adam import AdamState, adam_step
 from ._network import Network
 
+_PREDICT_CHUNK_ROWS = 4096
+
 
 @contextmanager
 def _unchanged_on_error(estimator):
@@ -794,15 +796,16 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
         """Output logits of validated ``X``, computed in bounded row chunks."""
         n_samples = X.shape[0]
         dtype = np.result_type(X.dtype, self._params.dtype)
-        units = self._network.layer_units[1:] + self._network.layer_units[1:-1]
-        # Rows per chunk so the activations fit in scikit-learn's working_memory.
-        row_bytes = sum(units) * dtype.itemsize
-        chunk = max(
-            1, min(n_samples, get_config()["working_memory"] * 2**20 // row_bytes)
-        )
-        buffers = self._network.allocate(int(chunk), dtype)
+        # Chunks of at most _PREDICT_CHUNK_ROWS rows, fewer if scikit-learn's
+        # working_memory (MiB) asks for less: memory stays bounded on any X.
+        row_bytes = sum(self._network.layer_units[1:]) * dtype.itemsize
+        memory_rows = get_config()["working_memory"] * 2**20 // row_bytes
+        chunk = int(max(1, min(n_samples, _PREDICT_CHUNK_ROWS, memory_rows)))
+        if chunk == n_samples:
+            return self._network.forward(self._params, X)[-1]
+        buffers = self._network.allocate(chunk, dtype, backward=False)
         logits = np.empty((n_samples, self.n_outputs_), dtype=dtype)
-        for rows in gen_batches(n_samples, int(chunk)):
+        for rows in gen_batches(n_samples, chunk):
             forward = self._network.forward(self._params, X[rows], buffers=buffers)
             logits[rows] = forward[-1]
         return logits

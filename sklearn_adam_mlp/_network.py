@@ -146,8 +146,8 @@ class Network:
             intercept[...] = random_state.uniform(-bound, bound, fan_out)
         return params
 
-    def allocate(self, n_rows, dtype):
-        """Buffers for the forward and backward passes of up to ``n_rows``.
+    def allocate(self, n_rows, dtype, *, backward=True):
+        """Buffers for the forward (and backward) pass of up to ``n_rows``.
 
         Parameters
         ----------
@@ -157,15 +157,21 @@ class Network:
         dtype : numpy dtype
             Dtype of the parameters and data.
 
+        backward : bool, default=True
+            Whether to add the buffers :meth:`loss_gradient` needs for
+            backpropagation; :meth:`forward` alone needs only the first ones.
+
         Returns
         -------
         buffers : list of ndarray
             One ``(n_rows, units)`` array per non-input layer for the
-            activations, then one per hidden layer for the backpropagated
-            deltas. Pass it to :meth:`loss_gradient` or :meth:`forward`;
-            a smaller batch uses the leading rows.
+            activations, then, with ``backward=True``, one per hidden layer
+            for the backpropagated deltas. A smaller batch uses the leading
+            rows.
         """
-        units = self.layer_units[1:] + self.layer_units[1:-1]
+        units = self.layer_units[1:]
+        if backward:
+            units += self.layer_units[1:-1]
         return [np.empty((n_rows, n), dtype=dtype) for n in units]
 
     def forward(self, params, X, *, buffers=None):
@@ -182,7 +188,7 @@ class Network:
         buffers : list of ndarray, default=None
             From :meth:`allocate` with at least ``n_samples`` rows; written
             into, so that a training loop allocates nothing. ``None``
-            allocates.
+            allocates, in the dtype of ``X @ params``.
 
         Returns
         -------
@@ -192,7 +198,8 @@ class Network:
         """
         n_samples = X.shape[0]
         if buffers is None:
-            buffers = self.allocate(n_samples, params.dtype)
+            dtype = np.result_type(X.dtype, params.dtype)
+            buffers = self.allocate(n_samples, dtype, backward=False)
         coefs, intercepts = self.unpack(params)
         activations = [X]
         last = self.n_layers - 2
