@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import (
     check_classification_targets,
     type_of_target,
@@ -422,7 +422,8 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
 
         classes : array-like of shape (n_classes,), default=None
             All the classes that can appear in any call. Required on the first
-            call (except for multilabel targets) and ignored afterwards.
+            call (except for multilabel targets); later calls may omit it or
+            must pass the same classes.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples; None weighs all equally.
@@ -546,8 +547,13 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
                     "class_weight='balanced' is not supported by partial_fit: pass "
                     "a dict, for example from sklearn.utils.compute_class_weight."
                 )
-            class_sample_weight = compute_sample_weight(self.class_weight, y)
-            class_sample_weight = class_sample_weight.astype(X.dtype)
+            # Over every class of the model, so that a partial_fit batch that
+            # lacks some classes still gets the weights of the ones it has.
+            class_weights = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y
+            )
+            class_index = np.searchsorted(self.classes_, y)
+            class_sample_weight = class_weights[class_index].astype(X.dtype)
             if sample_weight is None:
                 sample_weight = class_sample_weight
             else:

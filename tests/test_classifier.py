@@ -1,4 +1,5 @@
 import inspect
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -492,6 +493,20 @@ def test_class_weight_multiplies_sample_weight(iris, class_weight):
     assert_array_equal(with_class_weight._params, by_hand._params)
 
 
+def test_class_weight_dict_in_partial_fit_batch_lacking_classes(iris):
+    X, y = iris
+    class_weight = {0: 1.0, 1: 3.0, 2: 0.5}
+    batch = y > 0  # no sample of class 0
+    weighted = AdamMLPClassifier((4,), class_weight=class_weight, random_state=0)
+    weighted.partial_fit(X[batch], y[batch], classes=[0, 1, 2])
+    by_hand = AdamMLPClassifier((4,), random_state=0)
+    sample_weight = np.where(y[batch] == 1, 3.0, 0.5)
+    by_hand.partial_fit(
+        X[batch], y[batch], classes=[0, 1, 2], sample_weight=sample_weight
+    )
+    assert_array_equal(weighted._params, by_hand._params)
+
+
 def test_class_weight_errors(iris, multilabel):
     X, y = iris
     model = AdamMLPClassifier(class_weight="balanced")
@@ -535,6 +550,32 @@ def test_sparse_input_matches_dense(digits, container):
     assert_allclose(
         sparse.predict_proba(container(X)), dense.predict_proba(X), rtol=1e-8
     )
+
+
+@pytest.mark.usefixtures("no_convergence_warnings")
+def test_sparse_input_is_never_densified():
+    rng = np.random.RandomState(0)
+    n_samples, n_features, n_nonzero = 1000, 100_000, 10_000
+    X = sp.csr_matrix(
+        (
+            rng.uniform(size=n_nonzero),
+            (
+                rng.randint(n_samples, size=n_nonzero),
+                rng.randint(n_features, size=n_nonzero),
+            ),
+        ),
+        shape=(n_samples, n_features),
+    )
+    y = rng.randint(0, 2, size=n_samples)
+    dense_mib = X.shape[0] * X.shape[1] * 8 / 2**20
+    tracemalloc.start()
+    try:
+        model = AdamMLPClassifier((2,), max_iter=2, random_state=0).fit(X, y)
+        model.predict_proba(X)
+        peak_mib = tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+    assert peak_mib < dense_mib / 10
 
 
 @pytest.mark.usefixtures("no_convergence_warnings")
