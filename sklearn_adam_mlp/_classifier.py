@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, InconsistentVersionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, gen_batches
@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -32,10 +33,31 @@ from ._activations import (
     output_loss_and_probabilities,
     output_probabilities,
 )
-from ._adam import AdamState, adam_step
+from ._adam import AdamState, adam_step, clip_by_global_norm, global_norm
+from ._callbacks import (
+    NO_CALLBACKS,
+    CallbackSupportMixin,
+    fit_callback_context,
+    has_callbacks,
+)
+from ._diagnostics import (
+    StalledTrainingWarning,
+    inactive_unit_fractions,
+    stall_message,
+)
 from ._network import Network
+from ._schedules import LearningRateSchedule
+from ._version import __version__
+
+# Version of the layout of the fitted state; a pickle of another layout cannot
+# be read. Bump it when private fitted attributes change meaning.
+_STATE_FORMAT = 1
 
 _PREDICT_CHUNK_ROWS = 4096
+
+
+# Passed as ``random_state`` to continue training the current model.
+_CONTINUE = object()
 
 
 @contextmanager
@@ -50,7 +72,7 @@ def _unchanged_on_error(estimator):
         raise
 
 
-class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
+class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Multilayer perceptron classifier trained with Adam.
 
     A drop-in for ``MLPClassifier(solver='adam')``: the parameters it shares
@@ -147,6 +169,64 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
         the validation set, which moves smoothly where the accuracy is flat.
         Only used if ``early_stopping=True``.
 
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, \
+            default='constant'
+        Schedule of Adam's step size, set at the start of each epoch. The
+        names mean what they mean for ``MLPClassifier``'s SGD solver (whose
+        Adam ignores them):
+
+        - ``'constant'``: ``learning_rate_init`` throughout;
+        - ``'invscaling'``: ``learning_rate_init / (t_ + 1) ** power_t``,
+          with ``t_`` the number of training samples seen;
+        - ``'adaptive'``: reduce on plateau. Each time the stopping rule
+          (see ``tol``) would end training, the rate is divided by 5 instead,
+          until it falls below 1e-6;
+        - ``'cosine'``: cosine decay from ``learning_rate_init`` towards 0
+          over the ``max_iter`` epochs of each call to :meth:`fit`
+          (Loshchilov & Hutter, 2017); over the first ``max_iter`` calls of
+          :meth:`partial_fit`.
+
+    power_t : float, default=0.5
+        Exponent of the ``'invscaling'`` schedule.
+
+    amsgrad : bool, default=False
+        Whether to use AMSGrad (Reddi et al., 2018): the denominator uses the
+        running maximum of the second moment, so the step size of a
+        coordinate never grows. Cannot change on a warm start.
+
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW, Loshchilov & Hutter, 2019): before each
+        step, every parameter, biases included, is multiplied by
+        ``1 - lr * weight_decay``. Unlike ``alpha``, it does not enter the cost
+        or the gradient.
+
+    clip_norm : float or None, default=None
+        If set, each mini-batch gradient whose global L2 norm (over all
+        weights and biases together) exceeds ``clip_norm`` is rescaled to
+        that norm before the Adam step; its direction is kept.
+
+    epsilon_placement : {'sklearn', 'torch'}, default='sklearn'
+        Where ``epsilon`` enters Adam's denominator. ``'sklearn'`` adds it to
+        ``sqrt(v)`` with the bias correction folded into the step size, as
+        ``MLPClassifier`` does; ``'torch'`` adds it to the bias-corrected
+        ``sqrt(v / (1 - beta_2**t))``, as ``torch.optim.Adam`` and ``AdamW``
+        do, so that the same hyperparameters give the same steps.
+
+    n_init : int, default=1
+        Number of independent initialisations (restarts) run by :meth:`fit`.
+        The restart with the lowest final training loss is kept, or, with
+        ``early_stopping=True``, the one with the best validation score.
+        Restart ``i`` uses the seed ``restart_seeds_[i]``, drawn from
+        ``random_state``; with ``n_init=1`` the single run uses
+        ``random_state`` itself, exactly as ``MLPClassifier`` does. A
+        warm-started fit of a fitted model, and :meth:`partial_fit`, run once.
+
+    n_jobs : int or None, default=None
+        Number of restarts run in parallel through joblib (so a joblib
+        backend such as dask's spreads them over a cluster). ``None`` means 1
+        unless in a :obj:`joblib.parallel_config` context; ``-1`` means all
+        processors. See :term:`Glossary <n_jobs>`.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -174,6 +254,28 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
     best_validation_score_ : float or None
         Best validation score, whose parameters were restored; None when
         ``early_stopping=False``.
+
+    gradient_norm_curve_ : list of float
+        Per epoch, the sample-weighted mean over its mini-batches of the
+        global L2 norm of the batch gradient (before clipping). Values near
+        zero while the loss is high mean vanishing gradients.
+
+    inactive_units_curve_ : list of ndarray of shape (n_layers_ - 2,)
+        Per epoch, for each hidden layer, the fraction of its units that were
+        inactive on every sample of the epoch's last mini-batch: saturated
+        logistic or tanh units, dead ReLU units (0 for the identity). See
+        :func:`~sklearn_adam_mlp.check_gradients` and
+        :class:`~sklearn_adam_mlp.StalledTrainingWarning`.
+
+    restart_losses_ : ndarray of shape (n_init,)
+        Final training loss (``loss_``) of each restart; ``inf`` for a
+        restart that diverged.
+
+    restart_seeds_ : ndarray of shape (n_init,) or None
+        Seed of each restart, or None when ``n_init=1``.
+
+    best_restart_ : int
+        Index of the restart that was kept.
 
     t_ : int
         Number of training samples seen since initialisation.
@@ -229,6 +331,11 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
     which is the paper's update with the bias correction folded into the step
     size and ``epsilon`` added to ``sqrt(v)``, as scikit-learn does.
 
+    When training stalls (the loss flat far above zero, vanishing gradients,
+    saturated or dead units), :meth:`fit` ends with a
+    :class:`~sklearn_adam_mlp.StalledTrainingWarning` that names the likely
+    causes.
+
     Differences from ``MLPClassifier(solver='adam')``: ``warm_start`` and
     ``partial_fit`` keep Adam's moments and step count (scikit-learn starts a
     new optimiser on each warm-started fit); ``n_iter_`` counts every epoch
@@ -241,6 +348,15 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
     ----------
     Kingma, D. P. and Ba, J. (2015). "Adam: A method for stochastic
     optimization." ICLR. arXiv:1412.6980.
+
+    Reddi, S. J., Kale, S. and Kumar, S. (2018). "On the convergence of Adam
+    and beyond." ICLR.
+
+    Loshchilov, I. and Hutter, F. (2017). "SGDR: Stochastic gradient descent
+    with warm restarts." ICLR.
+
+    Loshchilov, I. and Hutter, F. (2019). "Decoupled weight decay
+    regularization." ICLR.
 
     Glorot, X. and Bengio, Y. (2010). "Understanding the difficulty of
     training deep feedforward neural networks." AISTATS.
@@ -296,6 +412,14 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
         ],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "scoring": [StrOptions({"accuracy", "loss"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "amsgrad": ["boolean"],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "epsilon_placement": [StrOptions({"sklearn", "torch"})],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -320,6 +444,14 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
         n_iter_no_change=10,
         class_weight=None,
         scoring="accuracy",
+        learning_rate="constant",
+        power_t=0.5,
+        amsgrad=False,
+        weight_decay=0.0,
+        clip_norm=None,
+        epsilon_placement="sklearn",
+        n_init=1,
+        n_jobs=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -340,6 +472,14 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
         self.scoring = scoring
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.amsgrad = amsgrad
+        self.weight_decay = weight_decay
+        self.clip_norm = clip_norm
+        self.epsilon_placement = epsilon_placement
+        self.n_init = n_init
+        self.n_jobs = n_jobs
 
     # The fitted weights are views into one flat vector, ``_params``.
 
@@ -444,7 +584,7 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
                 "the model keeps its best parameters and is not updated. Call "
                 "fit to train anew.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             return self
         # Everything that can fail on bad input happens before any training,
@@ -458,16 +598,96 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
                 incremental=incremental,
                 reset=reset,
             )
-            if reset:
-                self._initialize(X.shape[1], Y.shape[1], X.dtype)
-            else:
+            if not reset:
+                if self.amsgrad != (self._adam.max_second_moment is not None):
+                    raise ValueError(
+                        "amsgrad cannot change when training continues "
+                        "(warm_start or partial_fit); fit the model anew."
+                    )
                 X = X.astype(self._params.dtype, copy=False)
                 Y = Y.astype(self._params.dtype, copy=False)
             if sp.issparse(X):
                 X = X.tocsr()
-            train, validation = self._split_validation(X, y, Y, sample_weight)
-        self._train(train, validation, incremental=incremental)
+        data = (X, y, Y, sample_weight)
+        n_restarts = self.n_init if reset and not incremental else 1
+        if n_restarts > 1:
+            callback_ctx = fit_callback_context(self, max_subtasks=n_restarts)
+        else:
+            callback_ctx = fit_callback_context(
+                self, max_subtasks=1 if incremental else self.max_iter
+            )
+        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+        if n_restarts > 1:
+            self._fit_restarts(data, n_restarts, callback_ctx)
+        else:
+            self._fit_once(
+                data,
+                callback_ctx,
+                random_state=self.random_state if reset else _CONTINUE,
+                incremental=incremental,
+            )
+        callback_ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
         return self
+
+    def _fit_once(
+        self, data, callback_ctx, *, random_state, incremental, interruptible=True
+    ):
+        """Initialise from ``random_state`` (or continue) and train one model."""
+        X, y, Y, sample_weight = data
+        with _unchanged_on_error(self):
+            if random_state is not _CONTINUE:
+                self._initialize(X.shape[1], Y.shape[1], X.dtype, random_state)
+            train, validation = self._split_validation(X, y, Y, sample_weight)
+        self._train(
+            train,
+            validation,
+            callback_ctx,
+            incremental=incremental,
+            interruptible=interruptible,
+        )
+        self.restart_losses_ = np.array([self.loss_])
+
+    def _fit_restarts(self, data, n_restarts, callback_ctx):
+        """Train ``n_restarts`` models from different seeds; keep the best."""
+        seeds = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=n_restarts
+        )
+        outcomes = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_restart)(
+                copy.copy(self),
+                data,
+                seed,
+                callback_ctx.subcontext(task_name="restart", max_subtasks=self.max_iter)
+                if has_callbacks(self)
+                else NO_CALLBACKS,
+            )
+            for seed in seeds
+        )
+        losses = np.array(
+            [np.inf if error else restart.loss_ for restart, _, error in outcomes]
+        )
+        if np.isinf(losses).all():
+            raise outcomes[0][2]
+        if self.early_stopping:
+            scores = [
+                -np.inf if error else restart.best_validation_score_
+                for restart, _, error in outcomes
+            ]
+            best = int(np.argmax(scores))
+        else:
+            best = int(np.argmin(losses))
+        restart, caught, _ = outcomes[best]
+        self.__dict__.update(
+            (name, value)
+            for name, value in restart.__dict__.items()
+            if not name.startswith(("_callback", "_skl_callbacks"))
+        )
+        self.restart_losses_ = losses
+        self.restart_seeds_ = seeds
+        self.best_restart_ = best
+        # The kept restart's warnings (not converged, stalled) are the model's.
+        for warning in caught:
+            warnings.warn(warning.message, warning.category, stacklevel=4)
 
     def _validate_training_data(
         self, X, y, sample_weight, *, classes, incremental, reset
@@ -565,8 +785,8 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
             )
         return X, y, Y, sample_weight
 
-    def _initialize(self, n_features, n_outputs, dtype):
-        self._random_state = check_random_state(self.random_state)
+    def _initialize(self, n_features, n_outputs, dtype, random_state):
+        self._random_state = check_random_state(random_state)
         hidden_layer_sizes = np.atleast_1d(self.hidden_layer_sizes).tolist()
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(hidden_layer_sizes) + 2
@@ -580,10 +800,16 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
             out_activation=self.out_activation_,
         )
         self._params = self._network.init_params(self._random_state, dtype)
-        self._adam = AdamState(self._network.n_params, dtype)
+        self._adam = AdamState(self._network.n_params, dtype, amsgrad=self.amsgrad)
+        self._schedule = None
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
+        self.gradient_norm_curve_ = []
+        self.inactive_units_curve_ = []
+        self.restart_losses_ = None
+        self.restart_seeds_ = None
+        self.best_restart_ = 0
         self._no_improvement_count = 0
         self._stopped_early = False
         self._validation_random_state = None
@@ -652,52 +878,91 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _train(self, train, validation, *, incremental):
+    def _train(self, train, validation, callback_ctx, *, incremental, interruptible):
         """Run one epoch (``partial_fit``) or up to ``max_iter`` (``fit``)."""
         if not incremental:
-            # Each call to fit gets n_iter_no_change fresh epochs.
+            # Each call to fit gets n_iter_no_change fresh epochs and a fresh
+            # learning-rate schedule; partial_fit calls continue them.
             self._no_improvement_count = 0
             self._stopped_early = False
+        if not incremental or self._schedule is None:
+            self._schedule = LearningRateSchedule(
+                self.learning_rate,
+                learning_rate_init=self.learning_rate_init,
+                power_t=self.power_t,
+                n_epochs=self.max_iter,
+            )
+            self._schedule_first_epoch = self.n_iter_
         converged = interrupted = False
         # Overflow only comes from divergence, which _run_epochs detects and
         # reports with advice; numpy's warnings would only add noise.
         with np.errstate(over="ignore", invalid="ignore"):
             try:
                 converged = self._run_epochs(
-                    train, validation, n_epochs=1 if incremental else self.max_iter
+                    train,
+                    validation,
+                    callback_ctx,
+                    n_epochs=1 if incremental else self.max_iter,
                 )
             except KeyboardInterrupt:
-                warnings.warn("Training interrupted by user.", stacklevel=2)
+                if not interruptible:
+                    raise
+                warnings.warn("Training interrupted by user.", stacklevel=4)
                 interrupted = True
         if not (incremental or converged or interrupted):
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
         if validation is not None and (converged or not incremental):
             self._params[...] = self._best_params
             self._stopped_early = incremental
+        if not incremental:
+            message = stall_message(
+                loss_curve=self.loss_curve_,
+                gradient_norm_curve=self.gradient_norm_curve_,
+                inactive_units_curve=self.inactive_units_curve_,
+                X=train[0],
+                activation=self.activation,
+                learning_rate_init=self.learning_rate_init,
+                hidden_layer_sizes=self._network.layer_units[1:-1],
+                n_classes=len(self.classes_),
+            )
+            if message is not None:
+                warnings.warn(message, StalledTrainingWarning, stacklevel=4)
 
-    def _run_epochs(self, train, validation, *, n_epochs):
-        """Run up to ``n_epochs`` epochs; return True if the stopping rule fired."""
+    def _run_epochs(self, train, validation, callback_ctx, *, n_epochs):
+        """Run up to ``n_epochs`` epochs; return True if a stopping rule fired.
+
+        The rules are the no-improvement rule (see ``tol``) and a callback
+        asking to stop.
+        """
         X, Y, sample_weight = train
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         buffers = self._network.allocate(batch_size, self._params.dtype)
+        hidden_activations = buffers[: self.n_layers_ - 2]
         gradient = np.empty_like(self._params)
         checkpoint = _Checkpoint(self._params, self._adam)
         order = np.arange(n_samples)
+        if not has_callbacks(self):
+            callback_ctx = NO_CALLBACKS
         for _ in range(n_epochs):
+            epoch_ctx = callback_ctx.subcontext(task_name="epoch")
+            epoch_ctx.call_on_fit_task_begin(estimator=self, X=X)
+            learning_rate = self._schedule.start_epoch(
+                epoch=self.n_iter_ - self._schedule_first_epoch, samples_seen=self.t_
+            )
             if self.shuffle:
                 # The draws of scikit-learn's per-epoch sklearn.utils.shuffle.
                 permutation = np.arange(n_samples)
                 self._random_state.shuffle(permutation)
                 order = order[permutation]
             checkpoint.save()
-            loss = self._run_epoch(
-                X, Y, sample_weight, order, batch_size, buffers, gradient
+            loss, gradient_norm, last_rows = self._run_epoch(
+                X, Y, sample_weight, order, batch_size, buffers, gradient, learning_rate
             )
             if not (np.isfinite(loss) and np.isfinite(self._params).all()):
                 checkpoint.restore()
@@ -711,16 +976,36 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
             self.t_ += n_samples
             self.loss_ = loss
             self.loss_curve_.append(loss)
+            self.gradient_norm_curve_.append(gradient_norm)
+            self.inactive_units_curve_.append(
+                inactive_unit_fractions(
+                    [A[:last_rows] for A in hidden_activations], self.activation
+                )
+            )
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-            if self._stopping_criterion_met(validation):
+            stop = self._stopping_criterion_met(validation)
+            if epoch_ctx.call_on_fit_task_end(
+                estimator=self,
+                X=X,
+                reconstruction_attributes=lambda: {"_params": self._params.copy()},
+            ):
+                stop = True
+            if stop:
                 return True
         return False
 
-    def _run_epoch(self, X, Y, sample_weight, order, batch_size, buffers, gradient):
-        """One pass of mini-batch Adam; return the epoch's mean batch cost."""
+    def _run_epoch(
+        self, X, Y, sample_weight, order, batch_size, buffers, gradient, learning_rate
+    ):
+        """One pass of mini-batch Adam.
+
+        Returns the epoch's mean batch cost, the mean global norm of the batch
+        gradients (both sample-weighted) and the row count of the last batch.
+        """
         n_samples = X.shape[0]
-        accumulated_loss = 0.0
+        accumulated_loss = accumulated_norm = 0.0
+        rows_in_buffers = 0
         for batch in gen_batches(n_samples, batch_size):
             rows = order[batch] if self.shuffle else batch
             if sample_weight is None:
@@ -740,18 +1025,30 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
                 gradient=gradient,
                 buffers=buffers,
             )
+            rows_in_buffers = batch.stop - batch.start
+            if self.clip_norm is None:
+                norm = global_norm(gradient)
+            else:
+                norm = clip_by_global_norm(gradient, self.clip_norm)
             adam_step(
                 self._params,
                 gradient,
                 self._adam,
-                learning_rate=self.learning_rate_init,
+                learning_rate=learning_rate,
                 beta_1=self.beta_1,
                 beta_2=self.beta_2,
                 epsilon=self.epsilon,
+                weight_decay=self.weight_decay,
+                epsilon_placement=self.epsilon_placement,
             )
             accumulated_loss += loss * batch_weight
+            accumulated_norm += norm * batch_weight
         total_weight = n_samples if sample_weight is None else sample_weight.sum()
-        return float(accumulated_loss / total_weight)
+        return (
+            float(accumulated_loss / total_weight),
+            float(accumulated_norm / total_weight),
+            rows_in_buffers,
+        )
 
     def _stopping_criterion_met(self, validation):
         """Update the no-improvement count; True when training should stop."""
@@ -777,12 +1074,21 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
                 self._best_params[...] = self._params
         if self._no_improvement_count <= self.n_iter_no_change:
             return False
+        quantity = "Validation score" if validation else "Training loss"
+        message = (
+            f"{quantity} did not improve more than tol={self.tol:f} for "
+            f"{self.n_iter_no_change} consecutive epochs."
+        )
+        if self._schedule.reduce_on_plateau():
+            self._no_improvement_count = 0
+            if self.verbose:
+                print(
+                    f"{message} Setting learning rate to "
+                    f"{self._schedule.learning_rate:f}"
+                )
+            return False
         if self.verbose:
-            quantity = "Validation score" if validation else "Training loss"
-            print(
-                f"{quantity} did not improve more than tol={self.tol:f} for "
-                f"{self.n_iter_no_change} consecutive epochs. Stopping."
-            )
+            print(f"{message} Stopping.")
         return True
 
     def _validation_score(self, X, Y, sample_weight):
@@ -892,23 +1198,80 @@ class AdamMLPClassifier(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_label = True
         return tags
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "_params" in state:
+            state["_sklearn_adam_mlp_version"] = __version__
+            state["_sklearn_adam_mlp_state_format"] = _STATE_FORMAT
+        return state
+
+    def __setstate__(self, state):
+        version = state.pop("_sklearn_adam_mlp_version", None)
+        state_format = state.pop("_sklearn_adam_mlp_state_format", None)
+        if "_params" in state and state_format != _STATE_FORMAT:
+            raise ValueError(
+                f"This {type(self).__name__} was saved by sklearn_adam_mlp "
+                f"{version or 'of an unknown version'}, whose fitted state this "
+                f"version ({__version__}) cannot read. Load it with that version, "
+                "or fit the model again."
+            )
+        if version is not None and version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=f"{type(self).__name__} (sklearn_adam_mlp)",
+                    current_sklearn_version=__version__,
+                    original_sklearn_version=version,
+                ),
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+
+
+def _fit_restart(estimator, data, seed, callback_ctx):
+    """Train ``estimator`` (a copy) from ``seed``; for ``joblib``.
+
+    Returns the trained copy, the warnings it raised, and the ``ValueError``
+    that stopped it (divergence) or None.
+    """
+    X = data[0]
+    callback_ctx.call_on_fit_task_begin(estimator=estimator, X=X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            estimator._fit_once(
+                data,
+                callback_ctx,
+                random_state=seed,
+                incremental=False,
+                interruptible=False,
+            )
+        except ValueError as error:
+            return estimator, caught, error
+    callback_ctx.call_on_fit_task_end(estimator=estimator, X=X)
+    return estimator, caught, None
+
 
 class _Checkpoint:
     """Copy of the parameters and Adam state, to roll back a diverged epoch."""
 
     def __init__(self, params, adam):
         self._params, self._adam = params, adam
-        self._saved = np.empty((3, params.shape[0]), dtype=params.dtype)
+        n_arrays = 3 if adam.max_second_moment is None else 4
+        self._saved = np.empty((n_arrays, params.shape[0]), dtype=params.dtype)
         self._step = adam.step
 
     def save(self):
         self._saved[0] = self._params
         self._saved[1] = self._adam.first_moment
         self._saved[2] = self._adam.second_moment
+        if self._adam.max_second_moment is not None:
+            self._saved[3] = self._adam.max_second_moment
         self._step = self._adam.step
 
     def restore(self):
         self._params[...] = self._saved[0]
         self._adam.first_moment[...] = self._saved[1]
         self._adam.second_moment[...] = self._saved[2]
+        if self._adam.max_second_moment is not None:
+            self._adam.max_second_moment[...] = self._saved[3]
         self._adam.step = self._step

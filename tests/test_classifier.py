@@ -20,7 +20,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
-from sklearn_adam_mlp import AdamMLPClassifier
+from sklearn_adam_mlp import AdamMLPClassifier, StalledTrainingWarning
 from sklearn_adam_mlp import _classifier as classifier_module
 from sklearn_adam_mlp._network import Network
 
@@ -683,3 +683,240 @@ def test_divergence_raises_and_keeps_last_finite_model(breast_cancer):
         model.fit(X * 1e100, y)
     assert np.isfinite(model._params).all()
     assert model.n_iter_ == 0
+
+
+# Restarts, optimiser options and the training records.
+
+
+def test_restarts_keep_the_lowest_final_loss(breast_cancer):
+    X, y = breast_cancer
+    params = dict(hidden_layer_sizes=(3,), activation="logistic", max_iter=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AdamMLPClassifier(n_init=4, random_state=0, **params).fit(X, y)
+        seeds = np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=4)
+        singles = [
+            AdamMLPClassifier(random_state=int(seed), **params).fit(X, y)
+            for seed in seeds
+        ]
+    assert_array_equal(model.restart_seeds_, seeds)
+    assert_array_equal(model.restart_losses_, [single.loss_ for single in singles])
+    assert model.best_restart_ == np.argmin(model.restart_losses_)
+    kept = singles[model.best_restart_]
+    assert_array_equal(model._params, kept._params)
+    assert model.loss_curve_ == kept.loss_curve_
+    assert model.n_iter_ == kept.n_iter_
+
+
+def test_restarts_in_parallel_equal_sequential(iris):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(5,), max_iter=20, n_init=3, random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sequential = AdamMLPClassifier(**params).fit(X, y)
+        parallel = AdamMLPClassifier(n_jobs=2, **params).fit(X, y)
+    assert_array_equal(sequential.restart_losses_, parallel.restart_losses_)
+    assert_array_equal(sequential._params, parallel._params)
+
+
+def test_restarts_with_early_stopping_keep_best_validation_score(digits):
+    X, y = digits
+    model = AdamMLPClassifier(
+        (10,), early_stopping=True, n_init=3, max_iter=30, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        scores = [
+            AdamMLPClassifier(
+                (10,), early_stopping=True, max_iter=30, random_state=int(seed)
+            )
+            .fit(X, y)
+            .best_validation_score_
+            for seed in model.restart_seeds_
+        ]
+    assert model.best_restart_ == int(np.argmax(scores))
+    assert model.best_validation_score_ == max(scores)
+
+
+def test_single_run_records_its_loss(iris):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AdamMLPClassifier((5,), max_iter=5, random_state=0).fit(X, y)
+    assert_array_equal(model.restart_losses_, [model.loss_])
+    assert model.restart_seeds_ is None
+    assert model.best_restart_ == 0
+
+
+def test_a_diverged_restart_is_skipped(iris, monkeypatch):
+    X, y = iris
+    calls = []
+    original = classifier_module.AdamMLPClassifier._run_epochs
+
+    def first_restart_diverges(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("Training diverged in epoch 1")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(
+        classifier_module.AdamMLPClassifier, "_run_epochs", first_restart_diverges
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AdamMLPClassifier((5,), max_iter=5, n_init=3, random_state=0)
+        model.fit(X, y)
+    assert np.isinf(model.restart_losses_[0])
+    assert np.isfinite(model.restart_losses_[1:]).all()
+    assert model.best_restart_ != 0
+
+
+def _recorded_adam_calls(monkeypatch):
+    """Record the keyword arguments of every Adam step the estimator makes."""
+    calls = []
+    original = classifier_module.adam_step
+
+    def recording_adam_step(params, gradient, state, **kwargs):
+        calls.append({"gradient_norm": float(np.linalg.norm(gradient)), **kwargs})
+        return original(params, gradient, state, **kwargs)
+
+    monkeypatch.setattr(classifier_module, "adam_step", recording_adam_step)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "schedule, expected",
+    [
+        ("constant", lambda epoch, seen: 0.01),
+        ("invscaling", lambda epoch, seen: 0.01 / (seen + 1) ** 0.25),
+        (
+            "cosine",
+            lambda epoch, seen: 0.5 * 0.01 * (1 + np.cos(np.pi * epoch / 6)),
+        ),
+    ],
+)
+def test_learning_rate_schedules_reach_adam(iris, monkeypatch, schedule, expected):
+    X, y = iris
+    calls = _recorded_adam_calls(monkeypatch)
+    model = AdamMLPClassifier(
+        (5,),
+        learning_rate=schedule,
+        learning_rate_init=0.01,
+        power_t=0.25,
+        batch_size=len(X),
+        max_iter=6,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    rates = [call["learning_rate"] for call in calls]
+    n = len(X)
+    assert_allclose(rates, [expected(epoch, epoch * n) for epoch in range(6)])
+
+
+def test_adaptive_learning_rate_divides_by_5_on_plateau(iris, monkeypatch):
+    X, y = iris
+    calls = _recorded_adam_calls(monkeypatch)
+    model = AdamMLPClassifier(
+        (5,),
+        learning_rate="adaptive",
+        learning_rate_init=0.01,
+        tol=10.0,  # no epoch ever improves by 10: a plateau every 3 epochs
+        n_iter_no_change=2,
+        batch_size=len(X),
+        max_iter=200,
+        random_state=0,
+    ).fit(X, y)
+    rates = np.array([call["learning_rate"] for call in calls])
+    # Four epochs at the first rate (the first one sets the best loss), then
+    # three per rate, until a plateau at a rate of at most 1e-6 stops training.
+    expected = np.concatenate([[0.01], np.repeat(0.01 / 5.0 ** np.arange(7), 3)])
+    assert_allclose(rates, expected)
+    assert model.n_iter_ == len(expected)
+
+
+def test_optimizer_options_reach_adam(iris, monkeypatch):
+    X, y = iris
+    calls = _recorded_adam_calls(monkeypatch)
+    model = AdamMLPClassifier(
+        (5,),
+        amsgrad=True,
+        weight_decay=0.01,
+        epsilon_placement="torch",
+        clip_norm=0.05,
+        max_iter=2,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert model._adam.max_second_moment is not None
+    for call in calls:
+        assert call["weight_decay"] == 0.01
+        assert call["epsilon_placement"] == "torch"
+        assert call["gradient_norm"] <= 0.05 * (1 + 1e-12)
+    # The recorded norms are the norms before clipping.
+    assert min(model.gradient_norm_curve_) > 0.05
+
+
+def test_amsgrad_cannot_change_on_warm_start(iris):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AdamMLPClassifier((5,), max_iter=2, warm_start=True).fit(X, y)
+    before = model._params.copy()
+    with pytest.raises(ValueError, match="amsgrad cannot change"):
+        model.set_params(amsgrad=True).fit(X, y)
+    assert_array_equal(model._params, before)
+
+
+def test_gradient_norm_curve_is_the_norm_of_the_full_batch_gradient(breast_cancer):
+    X, y = breast_cancer
+    model = AdamMLPClassifier(
+        (4,), batch_size=len(X), max_iter=1, warm_start=True, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        Y = model._label_binarizer.transform(y).astype(float)
+        _, gradient = model._network.loss_gradient(
+            model._params, X, Y, alpha=model.alpha
+        )
+        model.fit(X, y)
+    assert len(model.gradient_norm_curve_) == 2
+    assert_allclose(model.gradient_norm_curve_[-1], np.linalg.norm(gradient))
+
+
+def test_inactive_units_curve_sees_dead_relu_units(iris):
+    X, y = iris
+    model = AdamMLPClassifier((6, 4), max_iter=3, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        assert len(model.inactive_units_curve_) == 3
+        assert all(f.shape == (2,) for f in model.inactive_units_curve_)
+        # Kill every unit of the first hidden layer: hugely negative biases.
+        model.intercepts_ = [np.full(6, -1e3), *model.intercepts_[1:]]
+        model.fit(X, y)
+    assert model.inactive_units_curve_[-1][0] == 1.0
+
+
+def test_stalled_training_warns_once(breast_cancer):
+    X, y = breast_cancer
+    unscaled = X * 1e4  # saturates every logistic unit
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        AdamMLPClassifier((3,), activation="logistic", max_iter=50, random_state=0).fit(
+            unscaled, y
+        )
+    stalled = [w for w in caught if issubclass(w.category, StalledTrainingWarning)]
+    assert len(stalled) == 1
+
+
+def test_healthy_training_does_not_warn_of_a_stall(breast_cancer):
+    X, y = breast_cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StalledTrainingWarning)
+        AdamMLPClassifier((10,), max_iter=300, random_state=0).fit(X, y)

@@ -591,6 +591,14 @@ NON_DEFAULT_PARAMS = dict(
     n_iter_no_change=np.inf,
     class_weight={0: 1.0, 1: 2.0, 2: 0.5},
     scoring="loss",
+    learning_rate="adaptive",
+    power_t=0.25,
+    amsgrad=True,
+    weight_decay=0.01,
+    clip_norm=1.0,
+    epsilon_placement="torch",
+    n_init=2,
+    n_jobs=2,
 )
 
 
