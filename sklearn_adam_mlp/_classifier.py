@@ -59,6 +59,8 @@ _PREDICT_CHUNK_ROWS = 4096
 # Passed as ``random_state`` to continue training the current model.
 _CONTINUE = object()
 
+_INTERRUPTED = (UserWarning, "Training interrupted by user.")
+
 
 @contextmanager
 def _unchanged_on_error(estimator):
@@ -220,6 +222,8 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         ``random_state``; with ``n_init=1`` the single run uses
         ``random_state`` itself, exactly as ``MLPClassifier`` does. A
         warm-started fit of a fitted model, and :meth:`partial_fit`, run once.
+        Ctrl-C ends the restart under way and skips those not yet started;
+        the best one so far is kept.
 
     n_jobs : int or None, default=None
         Number of restarts run in parallel through joblib (so a joblib
@@ -234,7 +238,8 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     loss_ : float
         Training cost of the last epoch: the sample-weighted mean over its
-        mini-batches of each batch's cost, including the L2 penalty.
+        mini-batches of each batch's cost, including the L2 penalty; ``inf``
+        if training was interrupted before its first epoch ended.
 
     best_loss_ : float or None
         Lowest ``loss_`` reached. None when ``early_stopping=True``; see
@@ -260,7 +265,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         global L2 norm of the batch gradient (before clipping). Values near
         zero while the loss is high mean vanishing gradients.
 
-    inactive_units_curve_ : list of ndarray of shape (n_layers_ - 2,)
+    inactive_units_curve_ : list of ndarray of shape (`n_layers_` - 2,)
         Per epoch, for each hidden layer, the fraction of its units that were
         inactive on every sample of the epoch's last mini-batch: saturated
         logistic or tanh units, dead ReLU units (0 for the identity). See
@@ -618,40 +623,42 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
         callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
         if n_restarts > 1:
-            self._fit_restarts(data, n_restarts, callback_ctx)
+            fit_warnings = self._fit_restarts(data, n_restarts, callback_ctx)
         else:
-            self._fit_once(
+            fit_warnings, _ = self._fit_once(
                 data,
                 callback_ctx,
                 random_state=self.random_state if reset else _CONTINUE,
                 incremental=incremental,
             )
+        for category, message in fit_warnings:
+            warnings.warn(message, category, stacklevel=3)
         callback_ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
         return self
 
-    def _fit_once(
-        self, data, callback_ctx, *, random_state, incremental, interruptible=True
-    ):
-        """Initialise from ``random_state`` (or continue) and train one model."""
+    def _fit_once(self, data, callback_ctx, *, random_state, incremental):
+        """Initialise from ``random_state`` (or continue) and train one model.
+
+        Returns the warnings for the user, as ``(category, message)`` pairs,
+        and whether training was interrupted (Ctrl-C).
+        """
         X, y, Y, sample_weight = data
         with _unchanged_on_error(self):
             if random_state is not _CONTINUE:
                 self._initialize(X.shape[1], Y.shape[1], X.dtype, random_state)
             train, validation = self._split_validation(X, y, Y, sample_weight)
-        self._train(
-            train,
-            validation,
-            callback_ctx,
-            incremental=incremental,
-            interruptible=interruptible,
-        )
+        outcome = self._train(train, validation, callback_ctx, incremental=incremental)
         self.restart_losses_ = np.array([self.loss_])
+        return outcome
 
     def _fit_restarts(self, data, n_restarts, callback_ctx):
         """Train ``n_restarts`` models from different seeds; keep the best."""
         seeds = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=n_restarts
         )
+        # Ctrl-C in one restart skips the ones not yet started (when they run
+        # in this process); the best restart so far is kept.
+        interrupted = {"flag": False}
         outcomes = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_restart)(
                 copy.copy(self),
@@ -660,23 +667,28 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 callback_ctx.subcontext(task_name="restart", max_subtasks=self.max_iter)
                 if has_callbacks(self)
                 else NO_CALLBACKS,
+                interrupted,
             )
             for seed in seeds
         )
+        trained = [outcome for outcome in outcomes if outcome is not None]
         losses = np.array(
-            [np.inf if error else restart.loss_ for restart, _, error in outcomes]
+            [
+                np.inf if outcome is None or outcome[2] else outcome[0].loss_
+                for outcome in outcomes
+            ]
         )
         if np.isinf(losses).all():
-            raise outcomes[0][2]
+            raise trained[0][2]
         if self.early_stopping:
             scores = [
-                -np.inf if error else restart.best_validation_score_
-                for restart, _, error in outcomes
+                -np.inf if loss == np.inf else outcome[0].best_validation_score_
+                for outcome, loss in zip(outcomes, losses, strict=True)
             ]
             best = int(np.argmax(scores))
         else:
             best = int(np.argmin(losses))
-        restart, caught, _ = outcomes[best]
+        restart, fit_warnings, _ = outcomes[best]
         self.__dict__.update(
             (name, value)
             for name, value in restart.__dict__.items()
@@ -686,8 +698,9 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.restart_seeds_ = seeds
         self.best_restart_ = best
         # The kept restart's warnings (not converged, stalled) are the model's.
-        for warning in caught:
-            warnings.warn(warning.message, warning.category, stacklevel=4)
+        if interrupted["flag"] and _INTERRUPTED not in fit_warnings:
+            fit_warnings = [*fit_warnings, _INTERRUPTED]
+        return fit_warnings
 
     def _validate_training_data(
         self, X, y, sample_weight, *, classes, incremental, reset
@@ -804,6 +817,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self._schedule = None
         self.n_iter_ = 0
         self.t_ = 0
+        self.loss_ = np.inf  # until an epoch ends
         self.loss_curve_ = []
         self.gradient_norm_curve_ = []
         self.inactive_units_curve_ = []
@@ -878,8 +892,13 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _train(self, train, validation, callback_ctx, *, incremental, interruptible):
-        """Run one epoch (``partial_fit``) or up to ``max_iter`` (``fit``)."""
+    def _train(self, train, validation, callback_ctx, *, incremental):
+        """Run one epoch (``partial_fit``) or up to ``max_iter`` (``fit``).
+
+        Returns the warnings for the user, as ``(category, message)`` pairs,
+        and whether training was interrupted (Ctrl-C). The warnings are left
+        to the caller, which keeps only those of the restart it keeps.
+        """
         if not incremental:
             # Each call to fit gets n_iter_no_change fresh epochs and a fresh
             # learning-rate schedule; partial_fit calls continue them.
@@ -905,33 +924,36 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                     n_epochs=1 if incremental else self.max_iter,
                 )
             except KeyboardInterrupt:
-                if not interruptible:
-                    raise
-                warnings.warn("Training interrupted by user.", stacklevel=4)
                 interrupted = True
-        if not (incremental or converged or interrupted):
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                "reached and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
         if validation is not None and (converged or not incremental):
             self._params[...] = self._best_params
             self._stopped_early = incremental
-        if not incremental:
-            message = stall_message(
+        if interrupted:
+            return [_INTERRUPTED], True
+        if incremental:
+            return [], False
+        stalled = stall_message(
                 loss_curve=self.loss_curve_,
                 gradient_norm_curve=self.gradient_norm_curve_,
                 inactive_units_curve=self.inactive_units_curve_,
                 X=train[0],
                 activation=self.activation,
                 learning_rate_init=self.learning_rate_init,
-                hidden_layer_sizes=self._network.layer_units[1:-1],
-                n_classes=len(self.classes_),
-            )
-            if message is not None:
-                warnings.warn(message, StalledTrainingWarning, stacklevel=4)
+            hidden_layer_sizes=self._network.layer_units[1:-1],
+            n_classes=len(self.classes_),
+        )
+        # One warning per fit: a stall explains a missed convergence.
+        if converged:
+            if stalled is None:
+                return [], False
+            return [(StalledTrainingWarning, stalled)], False
+        message = (
+            f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+            "reached and the optimization hasn't converged yet."
+        )
+        if stalled is None:
+            return [(ConvergenceWarning, message)], False
+        return [(StalledTrainingWarning, f"{message} {stalled}")], False
 
     def _run_epochs(self, train, validation, callback_ctx, *, n_epochs):
         """Run up to ``n_epochs`` epochs; return True if a stopping rule fired.
@@ -1199,7 +1221,8 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return tags
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: object.__getstate__ returns the instance's own __dict__.
+        state = dict(super().__getstate__())
         if "_params" in state:
             state["_sklearn_adam_mlp_version"] = __version__
             state["_sklearn_adam_mlp_state_format"] = _STATE_FORMAT
@@ -1227,28 +1250,25 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         super().__setstate__(state)
 
 
-def _fit_restart(estimator, data, seed, callback_ctx):
+def _fit_restart(estimator, data, seed, callback_ctx, interrupted):
     """Train ``estimator`` (a copy) from ``seed``; for ``joblib``.
 
-    Returns the trained copy, the warnings it raised, and the ``ValueError``
-    that stopped it (divergence) or None.
+    Returns None if an earlier restart was interrupted, else the trained copy,
+    its warnings as ``(category, message)`` pairs, and the ``ValueError`` that
+    stopped it (divergence) or None.
     """
+    if interrupted["flag"]:
+        return None
     X = data[0]
     callback_ctx.call_on_fit_task_begin(estimator=estimator, X=X)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            estimator._fit_once(
-                data,
-                callback_ctx,
-                random_state=seed,
-                incremental=False,
-                interruptible=False,
-            )
-        except ValueError as error:
-            return estimator, caught, error
+    try:
+        fit_warnings, interrupted["flag"] = estimator._fit_once(
+            data, callback_ctx, random_state=seed, incremental=False
+        )
+    except ValueError as error:
+        return estimator, [], error
     callback_ctx.call_on_fit_task_end(estimator=estimator, X=X)
-    return estimator, caught, None
+    return estimator, fit_warnings, None
 
 
 class _Checkpoint:

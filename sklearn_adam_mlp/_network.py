@@ -1,6 +1,6 @@
 """A multilayer perceptron as plain math over one flat parameter vector."""
 
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,10 +78,11 @@ class Network:
         self.out_activation = out_activation
         shapes = list(pairwise(self.layer_units))
         self._coef_shapes = shapes
-        bounds = np.cumsum([0] + [fan_in * fan_out for fan_in, fan_out in shapes])
-        self.n_coefs = int(bounds[-1])
-        bias_bounds = self.n_coefs + np.cumsum([0] + [n for _, n in shapes])
-        self.n_params = int(bias_bounds[-1])
+        # Python ints, not numpy's, in the slices: skops stores them as JSON.
+        bounds = list(accumulate((a * b for a, b in shapes), initial=0))
+        self.n_coefs = bounds[-1]
+        bias_bounds = list(accumulate((b for _, b in shapes), initial=self.n_coefs))
+        self.n_params = bias_bounds[-1]
         self._coef_slices = [slice(a, b) for a, b in pairwise(bounds)]
         self._intercept_slices = [slice(a, b) for a, b in pairwise(bias_bounds)]
 

@@ -1,50 +1,12 @@
 import subprocess
 import sys
 
-import pytest
-
-from sklearn_adam_mlp import __version__
-from sklearn_adam_mlp.__main__ import compare, main
+from sklearn_adam_mlp import __main__, __version__, _cli
 
 
-def test_compare_fits_both_models_identically():
-    ours, theirs = compare(
-        "iris",
-        hidden_layer_sizes=(5,),
-        max_iter=30,
-        learning_rate=0.01,
-        random_state=0,
-    )
-    assert ours["model"] == "AdamMLPClassifier"
-    assert theirs["model"] == "MLPClassifier(adam)"
-    # Same math, same seed: the same model, up to rounding.
-    for key in ["train accuracy", "test accuracy", "epochs"]:
-        assert ours[key] == theirs[key]
-    assert ours["test log-loss"] == pytest.approx(theirs["test log-loss"], rel=1e-9)
-    assert ours["fit seconds"] > 0
-
-
-def test_main_prints_the_comparison(capsys):
-    assert main(["--dataset", "wine", "--hidden", "4,3", "--max-iter", "15"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("wine: hidden layers (4, 3), up to 15 epochs")
-    assert "AdamMLPClassifier" in out and "MLPClassifier(adam)" in out
-    assert "x as fast as MLPClassifier(adam)" in out
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--hidden", "0"], "expected positive integers"),
-        (["--hidden", "a,b"], "expected positive integers"),
-        (["--dataset", "mnist"], "invalid choice: 'mnist'"),
-    ],
-)
-def test_bad_arguments_exit_with_status_2(args, message, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+def test_entry_point_is_the_command_line():
+    # The console script sklearn-adam-mlp calls sklearn_adam_mlp.__main__:main.
+    assert __main__.main is _cli.main
 
 
 def test_module_runs_as_a_program():
@@ -56,3 +18,23 @@ def test_module_runs_as_a_program():
     )
     assert result.returncode == 0
     assert result.stdout.strip() == __version__
+
+
+def test_default_command_runs_as_a_program():
+    result = subprocess.run(
+        [sys.executable, "-m", "sklearn_adam_mlp", "--dataset", "iris"]
+        + ["--hidden", "5", "--max-iter", "20"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("iris: hidden layers (5,), up to 20 epochs")
+    assert lines[1].split() == [
+        "model", "train", "acc", "test", "acc", "log-loss", "epochs", "fit", "s",
+    ]  # fmt: skip
+    assert lines[2].startswith("AdamMLPClassifier")
+    assert lines[3].startswith("MLPClassifier(adam)")
+    assert lines[4].startswith("speed: AdamMLPClassifier fits")
+    assert result.stderr == ""
