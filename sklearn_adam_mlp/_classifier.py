@@ -933,12 +933,12 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         if incremental:
             return [], False
         stalled = stall_message(
-                loss_curve=self.loss_curve_,
-                gradient_norm_curve=self.gradient_norm_curve_,
-                inactive_units_curve=self.inactive_units_curve_,
-                X=train[0],
-                activation=self.activation,
-                learning_rate_init=self.learning_rate_init,
+            loss_curve=self.loss_curve_,
+            gradient_norm_curve=self.gradient_norm_curve_,
+            inactive_units_curve=self.inactive_units_curve_,
+            X=train[0],
+            activation=self.activation,
+            learning_rate_init=self.learning_rate_init,
             hidden_layer_sizes=self._network.layer_units[1:-1],
             n_classes=len(self.classes_),
         )
