@@ -64,13 +64,21 @@ _INTERRUPTED = (UserWarning, "Training interrupted by user.")
 
 @contextmanager
 def _unchanged_on_error(estimator):
-    """Put back the estimator's attributes if the block raises."""
+    """Put back the estimator's attributes if the block raises.
+
+    The random stream is put back too: the validation split draws from it in
+    place.
+    """
     saved = dict(estimator.__dict__)
+    random_state = saved.get("_random_state")
+    stream = None if random_state is None else random_state.get_state()
     try:
         yield
     except BaseException:
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
+        if stream is not None:
+            random_state.set_state(stream)
         raise
 
 
@@ -583,15 +591,6 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, *, classes, incremental):
         fitted = "_params" in self.__dict__
         reset = not fitted or (not incremental and not self.warm_start)
-        if incremental and fitted and self._stopped_early:
-            warnings.warn(
-                "Early stopping ended training in an earlier partial_fit call; "
-                "the model keeps its best parameters and is not updated. Call "
-                "fit to train anew.",
-                UserWarning,
-                stacklevel=3,
-            )
-            return self
         # Everything that can fail on bad input happens before any training,
         # and leaves a previously fitted model as it was.
         with _unchanged_on_error(self):
@@ -613,6 +612,15 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 Y = Y.astype(self._params.dtype, copy=False)
             if sp.issparse(X):
                 X = X.tocsr()
+        if incremental and not reset and self._stopped_early:
+            warnings.warn(
+                "Early stopping ended training in an earlier partial_fit call; "
+                "the model keeps its best parameters and is not updated. Call "
+                "fit to train anew.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return self
         data = (X, y, Y, sample_weight)
         n_restarts = self.n_init if reset and not incremental else 1
         if n_restarts > 1:
@@ -678,8 +686,12 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 for outcome in outcomes
             ]
         )
-        if np.isinf(losses).all():
-            raise trained[0][2]
+        errors = [error for _, _, error in trained if error is not None]
+        if len(errors) == len(trained):
+            # Every restart diverged: keep the first one's last finite
+            # parameters, as the error message says.
+            self._keep_restart(trained[0][0], losses, seeds, 0)
+            raise errors[0]
         if self.early_stopping:
             scores = [
                 -np.inf if loss == np.inf else outcome[0].best_validation_score_
@@ -689,6 +701,14 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         else:
             best = int(np.argmin(losses))
         restart, fit_warnings, _ = outcomes[best]
+        self._keep_restart(restart, losses, seeds, best)
+        # The kept restart's warnings (not converged, stalled) are the model's.
+        if interrupted["flag"] and _INTERRUPTED not in fit_warnings:
+            fit_warnings = [*fit_warnings, _INTERRUPTED]
+        return fit_warnings
+
+    def _keep_restart(self, restart, losses, seeds, best):
+        """Take the fitted state of ``restart``, one of the restarts."""
         self.__dict__.update(
             (name, value)
             for name, value in restart.__dict__.items()
@@ -697,10 +717,6 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         self.restart_losses_ = losses
         self.restart_seeds_ = seeds
         self.best_restart_ = best
-        # The kept restart's warnings (not converged, stalled) are the model's.
-        if interrupted["flag"] and _INTERRUPTED not in fit_warnings:
-            fit_warnings = [*fit_warnings, _INTERRUPTED]
-        return fit_warnings
 
     def _validate_training_data(
         self, X, y, sample_weight, *, classes, incremental, reset
@@ -758,7 +774,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 f"now {type_of_target(y)!r}, before "
                 f"{self._label_binarizer.y_type_!r}."
             )
-        elif not multilabel:
+        if not multilabel:
             unseen = np.setdiff1d(unique_labels(y), self.classes_)
             if unseen.size:
                 raise ValueError(
@@ -968,6 +984,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         hidden_activations = buffers[: self.n_layers_ - 2]
         gradient = np.empty_like(self._params)
         checkpoint = _Checkpoint(self._params, self._adam)
+        checkpoint.save()
         order = np.arange(n_samples)
         if not has_callbacks(self):
             callback_ctx = NO_CALLBACKS
@@ -982,9 +999,16 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 permutation = np.arange(n_samples)
                 self._random_state.shuffle(permutation)
                 order = order[permutation]
-            checkpoint.save()
             loss, gradient_norm, last_rows = self._run_epoch(
-                X, Y, sample_weight, order, batch_size, buffers, gradient, learning_rate
+                X,
+                Y,
+                sample_weight,
+                order,
+                batch_size,
+                buffers,
+                gradient,
+                learning_rate,
+                checkpoint,
             )
             if not (np.isfinite(loss) and np.isfinite(self._params).all()):
                 checkpoint.restore()
@@ -1018,16 +1042,30 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         return False
 
     def _run_epoch(
-        self, X, Y, sample_weight, order, batch_size, buffers, gradient, learning_rate
+        self,
+        X,
+        Y,
+        sample_weight,
+        order,
+        batch_size,
+        buffers,
+        gradient,
+        learning_rate,
+        checkpoint,
     ):
         """One pass of mini-batch Adam.
 
         Returns the epoch's mean batch cost, the mean global norm of the batch
         gradients (both sample-weighted) and the row count of the last batch.
+        The cost is NaN, and the epoch cut short, at the first batch whose cost
+        is not finite. Before the epoch's first step, whose batch cost was
+        finite, the parameters go to ``checkpoint``: a diverged epoch rolls
+        back to a model whose cost was seen to be finite.
         """
         n_samples = X.shape[0]
         accumulated_loss = accumulated_norm = 0.0
         rows_in_buffers = 0
+        first_step = True
         for batch in gen_batches(n_samples, batch_size):
             rows = order[batch] if self.shuffle else batch
             if sample_weight is None:
@@ -1047,6 +1085,11 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 gradient=gradient,
                 buffers=buffers,
             )
+            if not np.isfinite(loss):
+                return np.nan, np.nan, rows_in_buffers
+            if first_step:
+                checkpoint.save()
+                first_step = False
             rows_in_buffers = batch.stop - batch.start
             if self.clip_norm is None:
                 norm = global_norm(gradient)

@@ -1,0 +1,36 @@
+"""Shared test configuration: the hypothesis settings profiles.
+
+Two profiles are registered for the property-based tests:
+
+``ci`` (the default)
+    A bounded number of examples per test, derandomized so that every run
+    tries the same examples, no per-example deadline (timings on a loaded
+    machine say nothing about correctness) and no example database written
+    to disk. The property tests take seconds.
+
+``dev``
+    Many more examples, random ones, with the example database kept in
+    ``.hypothesis/`` so that a failure found once is replayed first next
+    time. For a thorough local run.
+
+Choose one with the ``HYPOTHESIS_PROFILE`` environment variable::
+
+    HYPOTHESIS_PROFILE=dev python -m pytest tests/test_properties.py
+
+(hypothesis' own ``--hypothesis-profile=dev`` pytest option works too).
+"""
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile(
+    "ci",
+    max_examples=50,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+)
+settings.register_profile("dev", max_examples=1000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
