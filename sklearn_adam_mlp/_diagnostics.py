@@ -46,7 +46,8 @@ class StalledTrainingWarning(ConvergenceWarning):
     units as evidence) or was still falling, but slowly, when ``max_iter``
     ended the fit. The message comes from :func:`stall_message`. A subclass of
     :class:`sklearn.exceptions.ConvergenceWarning`, so the filters set on
-    that class apply to it as well.
+    that class apply to it as well; when ``max_iter`` ends a stalled fit, it
+    replaces the plain ``ConvergenceWarning`` (a fit warns once at most).
 
     See Also
     --------
