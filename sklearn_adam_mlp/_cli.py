@@ -10,6 +10,7 @@ bad parameter value) prints one ``error: ...`` line and exits with status 2.
 
 import argparse
 import ast
+import os
 import sys
 import time
 import warnings
@@ -97,6 +98,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``... | head``): stop quietly, and keep Python
+        # from failing again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 # Argument types
@@ -805,15 +811,13 @@ def run_fit(args):
     with _reported_warnings(), _estimator_errors():
         with progress_bar(model, quiet=args.quiet):
             model.fit(X_train, y_train)
-            print(
-                f"trained on {len(X_train)} rows: {classifier.n_iter_} epochs, "
-                f"final training loss {classifier.loss_:.4g}"
-            )
-            report = classification_report(
-                y_test, model.predict(X_test), zero_division=0
-            )
-            print(f"\nheld-out split, {len(X_test)} rows:\n{report}")
-            scores = cross_val_score(model, X, y, cv=folds)
+        print(
+            f"trained on {len(X_train)} rows: {classifier.n_iter_} epochs, "
+            f"final training loss {classifier.loss_:.4g}"
+        )
+        report = classification_report(y_test, model.predict(X_test), zero_division=0)
+        print(f"\nheld-out split, {len(X_test)} rows:\n{report}")
+        scores = cross_val_score(model, X, y, cv=folds)
     why = (
         ""
         if n_splits == 5
