@@ -7,6 +7,8 @@ from ._diagnostics import (
     plot_restart_study,
     restart_study,
 )
+from ._out_of_core import partial_fit_blocks
+from ._persistence import load_model, save_model
 from ._version import __version__
 
 __all__ = [
@@ -14,6 +16,9 @@ __all__ = [
     "StalledTrainingWarning",
     "__version__",
     "check_gradients",
+    "load_model",
+    "partial_fit_blocks",
     "plot_restart_study",
     "restart_study",
+    "save_model",
 ]

@@ -167,7 +167,7 @@ def save_model(model, path):
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sklearn_adam_mlp import AdamMLPClassifier
-    >>> from sklearn_adam_mlp._persistence import save_model
+    >>> from sklearn_adam_mlp import save_model
     >>> X, y = load_iris(return_X_y=True)
     >>> classifier = AdamMLPClassifier((5,), learning_rate_init=0.05, random_state=0)
     >>> model = make_pipeline(StandardScaler(), classifier).fit(X, y)
@@ -228,7 +228,7 @@ def load_model(path):
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sklearn_adam_mlp import AdamMLPClassifier
-    >>> from sklearn_adam_mlp._persistence import load_model, save_model
+    >>> from sklearn_adam_mlp import load_model, save_model
     >>> X, y = load_iris(return_X_y=True)
     >>> classifier = AdamMLPClassifier((5,), learning_rate_init=0.05, random_state=0)
     >>> model = make_pipeline(StandardScaler(), classifier).fit(X, y)
