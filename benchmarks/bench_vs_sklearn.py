@@ -13,8 +13,7 @@ Run it from the repository root::
 
 Workloads (``--quick`` shrinks each one, see ``WORKLOADS``):
 
-- W1  breast cancer, standardised, hidden (3,), logistic, full batch, no shuffling,
-  500 epochs.
+- W1  breast cancer, standardised, hidden (3,), logistic, full batch, 500 epochs.
 - W2  digits, standardised, hidden (100,), relu, batch 200, 50 epochs.
 - W3  ``make_classification`` 20000 x 100, 10 classes, standardised,
   hidden (256, 128), relu, batch 256, 10 epochs; float64 and float32.
@@ -23,7 +22,8 @@ Workloads (``--quick`` shrinks each one, see ``WORKLOADS``):
 - W3 and W4 also time ``predict_proba`` on the training data with the fitted models.
 
 Every fit uses ``tol=0`` and ``n_iter_no_change=max_iter``, so both estimators run
-exactly the stated number of epochs (the script checks ``n_iter_``).
+exactly the stated number of epochs (the script checks ``n_iter_``), and the other
+settings at their defaults (``shuffle=True``, ``alpha=1e-4``, ...).
 
 How to read the table:
 
@@ -32,6 +32,17 @@ How to read the table:
 - ``ratio`` = scikit-learn time / our time. Above 1 we are faster (2.0: scikit-learn
   takes twice as long); below 1 we are slower. Differences of a few percent are noise
   on a shared machine; rerun with more ``--repeats`` before reading anything into them.
+- ``%peak`` columns: the matrix-product work of the row (two flops per multiply-add:
+  per epoch, the forward products, the weight gradients and the deltas sent back to
+  every hidden layer; per ``predict_proba`` call, the forward products) divided by
+  the median time, as a percentage of the GEMM peak measured at the start (the best
+  rate of a square ``matmul`` in the row's dtype, with the same BLAS threads). It is
+  an upper bound on what the products alone allow: 100% would mean no time at all
+  outside them, at the best rate the BLAS reaches.
+- ``limit`` (fit rows): scikit-learn's time divided by the time of the epoch's matrix
+  products alone, replayed with the training shapes (one batch's products, times the
+  number of batches). No implementation of the same math with the same BLAS calls
+  can reach a higher ratio.
 - ``ours loss`` / ``sklearn loss`` are ``loss_curve_[-1]`` of the fits; ``agree``
   says whether their relative difference is below 1e-6 (float64) or 1e-3 (float32).
   A timing comparison is only meaningful when both computed the same thing.
@@ -53,6 +64,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import pairwise
 
 import numpy as np
 import scipy
@@ -73,6 +85,7 @@ ESTIMATORS = {
 LOSS_RTOL = {"float64": 1e-6, "float32": 1e-3}
 RANDOM_STATE = 0
 QUICK_SAMPLES = 2000
+GEMM_PEAK_SIZE = 2048  # of the square matmul that measures the peak (512 --quick)
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,6 @@ class WorkloadSpec:
     hidden_layer_sizes: tuple
     activation: str
     batch_size: int | None  # None: the whole training set in one batch
-    shuffle: bool
     epochs: int
     quick_epochs: int
     dtypes: tuple = ("float64",)
@@ -111,7 +123,6 @@ WORKLOADS = {
         hidden_layer_sizes=(3,),
         activation="logistic",
         batch_size=None,
-        shuffle=False,
         epochs=500,
         quick_epochs=20,
     ),
@@ -121,7 +132,6 @@ WORKLOADS = {
         hidden_layer_sizes=(100,),
         activation="relu",
         batch_size=200,
-        shuffle=True,
         epochs=50,
         quick_epochs=5,
     ),
@@ -133,7 +143,6 @@ WORKLOADS = {
         hidden_layer_sizes=(256, 128),
         activation="relu",
         batch_size=256,
-        shuffle=True,
         epochs=10,
         quick_epochs=1,
         dtypes=("float64", "float32"),
@@ -151,7 +160,6 @@ WORKLOADS = {
         hidden_layer_sizes=(512, 512),
         activation="relu",
         batch_size=512,
-        shuffle=True,
         epochs=3,
         quick_epochs=1,
         dtypes=("float64", "float32"),
@@ -175,6 +183,28 @@ class Workload:
     def epochs(self):
         return self.params["max_iter"]
 
+    @property
+    def layer_units(self):
+        n_classes = len(np.unique(self.y))
+        n_outputs = 1 if n_classes == 2 else n_classes
+        return (self.X.shape[1], *self.params["hidden_layer_sizes"], n_outputs)
+
+
+def forward_flops(layer_units, n_samples):
+    """Flops of the forward matrix products, two per multiply-add."""
+    return 2 * n_samples * sum(a * b for a, b in pairwise(layer_units))
+
+
+def epoch_flops(layer_units, n_samples):
+    """Flops of the matrix products of one training epoch, two per multiply-add.
+
+    Each layer's product is done three times (forward, weight gradient, delta sent
+    back), except that no delta is sent back to the input.
+    """
+    return 3 * forward_flops(layer_units, n_samples) - 2 * n_samples * (
+        layer_units[0] * layer_units[1]
+    )
+
 
 @dataclass
 class Row:
@@ -186,6 +216,9 @@ class Row:
     n_samples: int
     n_features: int
     unit: str
+    flops: float  # matrix-product flops per unit (epoch or call)
+    gemm_peak: float  # measured GEMM flops per second in this dtype
+    matmul_seconds: float | None = None  # the products alone, per epoch (fit)
     times: dict = field(default_factory=dict)  # estimator -> seconds per repeat
     peak_memory_bytes: dict = field(default_factory=dict)
     final_loss: dict = field(default_factory=dict)
@@ -201,6 +234,15 @@ class Row:
     @property
     def ratio(self):
         return self.median("sklearn") / self.median("ours")
+
+    def fraction_of_gemm_peak(self, estimator):
+        return self.flops / self.median(estimator) / self.gemm_peak
+
+    @property
+    def limit(self):
+        if self.matmul_seconds is None:
+            return None
+        return self.median("sklearn") / self.matmul_seconds
 
     @property
     def loss_relative_difference(self):
@@ -227,6 +269,12 @@ class Row:
             "ours_seconds": self.median("ours"),
             "sklearn_seconds": self.median("sklearn"),
             "ratio": self.ratio,
+            "matmul_flops": self.flops,
+            "gemm_peak_flops_per_second": self.gemm_peak,
+            "ours_fraction_of_gemm_peak": self.fraction_of_gemm_peak("ours"),
+            "sklearn_fraction_of_gemm_peak": self.fraction_of_gemm_peak("sklearn"),
+            "matmul_only_seconds": self.matmul_seconds,
+            "limit_ratio": self.limit,
             "ours_times": self.times["ours"],
             "sklearn_times": self.times["sklearn"],
             "ours_final_loss": self.final_loss.get("ours"),
@@ -252,7 +300,6 @@ def build_workloads(names, *, quick):
             "hidden_layer_sizes": spec.hidden_layer_sizes,
             "activation": spec.activation,
             "batch_size": X.shape[0] if spec.batch_size is None else spec.batch_size,
-            "shuffle": spec.shuffle,
             "max_iter": epochs,
             "tol": 0.0,
             # With tol=0 a plateau could still end a run early; this cannot.
@@ -295,6 +342,54 @@ def time_call(function):
     return time.perf_counter() - start, result
 
 
+def matmul_seconds_per_epoch(layer_units, n_samples, batch_size, dtype, repeats=5):
+    """Seconds per epoch of the training matrix products alone, best of repeats.
+
+    One batch's products as the training loop makes them (forward, weight
+    gradients, deltas sent back; one output column sends its delta back by a
+    broadcast product), timed and scaled to ``n_samples / batch_size`` batches.
+    """
+    rng = np.random.default_rng(0)
+    activations, deltas = (
+        [rng.standard_normal((batch_size, n)).astype(dtype) for n in layer_units]
+        for _ in range(2)
+    )
+    weights = [
+        (rng.standard_normal((a, b)) / np.sqrt(a)).astype(dtype)
+        for a, b in pairwise(layer_units)
+    ]
+    gradients = [np.empty_like(weight) for weight in weights]
+
+    def one_batch():
+        for layer, weight in enumerate(weights):
+            np.matmul(activations[layer], weight, out=activations[layer + 1])
+        for layer in reversed(range(len(weights))):
+            delta = deltas[layer + 1]
+            np.matmul(activations[layer].T, delta, out=gradients[layer])
+            if layer > 0 and delta.shape[1] == 1:
+                np.multiply(delta, weights[layer].T, out=deltas[layer])
+            elif layer > 0:
+                np.matmul(delta, weights[layer].T, out=deltas[layer])
+
+    one_batch()
+    calls = max(1, int(0.05 / time_call(one_batch)[0]))
+    best = min(
+        time_call(lambda: [one_batch() for _ in range(calls)])[0]
+        for _ in range(repeats)
+    )
+    return best / calls * n_samples / batch_size
+
+
+def gemm_peak(dtype, *, size, repeats=7):
+    """Best flops per second of ``size x size`` square ``matmul`` calls."""
+    rng = np.random.default_rng(0)
+    A, B = (rng.standard_normal((size, size)).astype(dtype) for _ in range(2))
+    out = np.empty((size, size), dtype=dtype)
+    np.matmul(A, B, out=out)  # warm up the BLAS
+    best = min(time_call(partial(np.matmul, A, B, out=out))[0] for _ in range(repeats))
+    return 2 * size**3 / best
+
+
 def peak_memory(function):
     """Return the peak bytes traced by ``tracemalloc`` while ``function()`` runs."""
     tracemalloc.start()
@@ -306,15 +401,24 @@ def peak_memory(function):
     return peak
 
 
-def benchmark_fit(workload, repeats):
+def benchmark_fit(workload, repeats, gemm_peak):
     """Time interleaved fits, then measure memory; return the row and the models."""
+    n_samples = workload.X.shape[0]
     row = Row(
         workload=workload.name,
         dtype=workload.dtype,
         task="fit",
-        n_samples=workload.X.shape[0],
+        n_samples=n_samples,
         n_features=workload.X.shape[1],
         unit="s/epoch",
+        flops=epoch_flops(workload.layer_units, n_samples),
+        gemm_peak=gemm_peak,
+        matmul_seconds=matmul_seconds_per_epoch(
+            workload.layer_units,
+            n_samples,
+            workload.params["batch_size"],
+            workload.dtype,
+        ),
         times={name: [] for name in ESTIMATORS},
         loss_rtol=LOSS_RTOL[workload.dtype],
     )
@@ -329,15 +433,18 @@ def benchmark_fit(workload, repeats):
     return row, fitted
 
 
-def benchmark_predict_proba(workload, fitted, repeats):
+def benchmark_predict_proba(workload, fitted, repeats, gemm_peak):
     """Time interleaved ``predict_proba`` calls on the training data."""
+    n_samples = workload.X.shape[0]
     row = Row(
         workload=workload.name,
         dtype=workload.dtype,
         task="predict_proba",
-        n_samples=workload.X.shape[0],
+        n_samples=n_samples,
         n_features=workload.X.shape[1],
         unit="s/call",
+        flops=forward_flops(workload.layer_units, n_samples),
+        gemm_peak=gemm_peak,
         times={name: [] for name in ESTIMATORS},
     )
     for _ in range(repeats):
@@ -351,19 +458,20 @@ def benchmark_predict_proba(workload, fitted, repeats):
     return row
 
 
-def run(workloads, repeats):
+def run(workloads, repeats, gemm_peaks):
     """Benchmark every workload; ``predict_proba`` rows follow their fit rows."""
     rows = []
     for workload in workloads:
         print(f"running {workload.name} {workload.dtype} ...", file=sys.stderr)
-        row, fitted = benchmark_fit(workload, repeats)
+        gemm_peak = gemm_peaks[workload.dtype]
+        row, fitted = benchmark_fit(workload, repeats, gemm_peak)
         rows.append(row)
         if workload.time_predict:
-            rows.append(benchmark_predict_proba(workload, fitted, repeats))
+            rows.append(benchmark_predict_proba(workload, fitted, repeats, gemm_peak))
     return rows
 
 
-def environment(threads, repeats, quick):
+def environment(threads, repeats, quick, gemm_peaks):
     """Versions, threads and platform, for the JSON file."""
     blas = [
         {key: info.get(key) for key in ("internal_api", "version", "num_threads")}
@@ -380,6 +488,7 @@ def environment(threads, repeats, quick):
         "blas": blas,
         "repeats": repeats,
         "quick": quick,
+        "gemm_peak_flops_per_second": gemm_peaks,
         "platform": platform.platform(),
         "machine": platform.machine(),
         "processor": platform.processor(),
@@ -399,6 +508,9 @@ def format_table(rows):
         "ours",
         "sklearn",
         "ratio",
+        "limit",
+        "ours %peak",
+        "sklearn %peak",
         "ours loss",
         "sklearn loss",
         "rel diff",
@@ -417,6 +529,9 @@ def format_table(rows):
                 f"{row.median('ours'):.4g}",
                 f"{row.median('sklearn'):.4g}",
                 f"{row.ratio:.2f}",
+                optional(row.limit, ".2f"),
+                f"{100 * row.fraction_of_gemm_peak('ours'):.1f}",
+                f"{100 * row.fraction_of_gemm_peak('sklearn'):.1f}",
                 optional(row.final_loss.get("ours"), ".8g"),
                 optional(row.final_loss.get("sklearn"), ".8g"),
                 optional(row.loss_relative_difference, ".1e"),
@@ -498,13 +613,19 @@ def main(argv=None):
     repeats = args.repeats or (1 if args.quick else 3)
     workloads = build_workloads(args.workloads, quick=args.quick)
     with threadpool_limits(limits=args.threads, user_api="blas"):
-        env = environment(args.threads, repeats, args.quick)
-        rows = run(workloads, repeats)
+        gemm_peaks = {
+            dtype: gemm_peak(dtype, size=GEMM_PEAK_SIZE // (4 if args.quick else 1))
+            for dtype in dict.fromkeys(workload.dtype for workload in workloads)
+        }
+        env = environment(args.threads, repeats, args.quick, gemm_peaks)
+        rows = run(workloads, repeats, gemm_peaks)
 
+    peaks = ", ".join(f"{dtype} {rate / 1e9:.0f}" for dtype, rate in gemm_peaks.items())
     print(
         f"sklearn_adam_mlp {env['sklearn_adam_mlp']} vs scikit-learn "
         f"{env['scikit-learn']} | numpy {env['numpy']} | {args.threads} BLAS "
-        f"thread(s) | median of {repeats} | ratio = sklearn time / our time"
+        f"thread(s) | median of {repeats} | ratio = sklearn time / our time | "
+        f"GEMM peak GFLOP/s: {peaks}"
     )
     print(format_table(rows))
     if args.json is not None:

@@ -36,22 +36,23 @@ def _relu(Z):
     return np.maximum(Z, 0, out=Z)
 
 
-def _identity_derivative(A, delta):
+def _identity_derivative(A, delta, work):
     return delta
 
 
-def _logistic_derivative(A, delta):
+def _logistic_derivative(A, delta, work):
     delta *= A
-    delta *= 1 - A
+    delta *= np.subtract(1, A, out=work)
     return delta
 
 
-def _tanh_derivative(A, delta):
-    delta *= 1 - A**2
+def _tanh_derivative(A, delta, work):
+    np.square(A, out=work)
+    delta *= np.subtract(1, work, out=work)
     return delta
 
 
-def _relu_derivative(A, delta):
+def _relu_derivative(A, delta, work):
     delta *= A > 0
     return delta
 
@@ -90,7 +91,7 @@ def activate(Z, name):
     return _ACTIVATIONS[name](Z)
 
 
-def multiply_by_derivative(A, delta, name):
+def multiply_by_derivative(A, delta, name, *, work=None):
     """Multiply ``delta`` in place by the activation's derivative.
 
     Parameters
@@ -105,12 +106,26 @@ def multiply_by_derivative(A, delta, name):
     name : {'identity', 'logistic', 'tanh', 'relu'}
         The activation function.
 
+    work : ndarray of shape (n_samples, n_units), default=None
+        Scratch space for ``f'`` of ``'logistic'`` and ``'tanh'``, so that no
+        array is allocated; ``None`` allocates it. ``'relu'`` makes a boolean
+        mask (an eighth of ``delta``'s size in float64) and ``'identity'``
+        nothing.
+
     Returns
     -------
     delta : ndarray of shape (n_samples, n_units)
         The same array as the ``delta`` passed in.
+
+    Notes
+    -----
+    The products are rounded as scikit-learn's in-place derivatives round
+    them: ``(delta * A) * (1 - A)`` for ``'logistic'`` and
+    ``delta * (1 - A**2)`` for ``'tanh'``.
     """
-    return _DERIVATIVES[name](A, delta)
+    if work is None and name in ("logistic", "tanh"):
+        work = np.empty_like(delta)
+    return _DERIVATIVES[name](A, delta, work)
 
 
 def output_probabilities(Z, name):
@@ -172,7 +187,7 @@ def log_output_probabilities(Z, name):
     return shifted
 
 
-def output_loss_and_probabilities(Z, Y, name, sample_weight=None):
+def output_loss_and_probabilities(Z, Y, name, sample_weight=None, *, work=None):
     """Weighted log-loss summed over samples, then probabilities, in place.
 
     The loss is taken from the logits before they are overwritten, so it is
@@ -186,7 +201,7 @@ def output_loss_and_probabilities(Z, Y, name, sample_weight=None):
         :func:`output_probabilities` would give.
 
     Y : ndarray of shape (n_samples, n_outputs)
-        Indicator targets in the dtype of ``Z`` (one-hot rows for
+        Indicator targets, boolean or in the dtype of ``Z`` (one-hot rows for
         ``'softmax'``).
 
     name : {'logistic', 'softmax'}
@@ -194,6 +209,10 @@ def output_loss_and_probabilities(Z, Y, name, sample_weight=None):
 
     sample_weight : ndarray of shape (n_samples,), default=None
         Weight of each sample's loss; ``None`` weighs every sample 1.
+
+    work : ndarray of shape (n_samples, n_outputs), default=None
+        Scratch space in the dtype of ``Z``, so that without sample weights
+        no array is allocated; ``None`` allocates it.
 
     Returns
     -------
@@ -203,18 +222,70 @@ def output_loss_and_probabilities(Z, Y, name, sample_weight=None):
         over the outputs) and, for ``'softmax'``,
         ``l_i = logsumexp(z_i) - sum_k y_ik z_ik`` (categorical cross-entropy).
         Divide by ``sum(s)`` for the mean.
+
+    Notes
+    -----
+    ``softplus(z) = max(z, 0) + log1p(exp(-|z|))`` and
+    ``logsumexp(z_i) = max_k z_ik + log(sum_k exp(z_ik - max_k z_ik))``: no
+    exponential overflows. The probabilities are rounded as scikit-learn
+    rounds them: ``expit(Z)``, or ``exp(Z - max) / sum(exp(Z - max))`` row by
+    row.
     """
+    if work is None:
+        work = np.empty_like(Z)
     if name == "logistic":
-        per_sample = np.logaddexp(0, Z).sum(axis=1)
-        per_sample -= np.einsum("ij,ij->i", Z, Y)
+        loss_sum = _binary_log_loss_sum(Z, Y, sample_weight, work)
         expit(Z, out=Z)
-    else:
-        Z -= Z.max(axis=1, keepdims=True)
-        per_sample = -np.einsum("ij,ij->i", Z, Y)
-        np.exp(Z, out=Z)
-        row_sum = Z.sum(axis=1)
-        per_sample += np.log(row_sum)
-        Z /= row_sum[:, None]
+        return loss_sum
+    # One column of the work array holds the row maxima, then the row sums.
+    row = work[:, :1]
+    _row_max(Z, out=row)
+    Z -= row
+    target_logits = _weighted_sum_of_products(Z, Y, sample_weight)
+    np.exp(Z, out=Z)
+    np.add.reduce(Z, axis=1, keepdims=True, out=row)
+    Z /= row
+    log_normalisers = np.log(row, out=row)[:, 0]
     if sample_weight is None:
-        return float(per_sample.sum())
-    return float(per_sample @ sample_weight)
+        return float(log_normalisers.sum() - target_logits)
+    return float(log_normalisers @ sample_weight - target_logits)
+
+
+def _row_max(Z, *, out):
+    """``Z.max(axis=1, keepdims=True)`` into ``out``; a maximum is exact.
+
+    On a few columns, an elementwise maximum column after column is faster
+    than numpy's reduction along each short row.
+    """
+    if not 1 < Z.shape[1] <= 8:
+        return np.maximum.reduce(Z, axis=1, keepdims=True, out=out)
+    np.maximum(Z[:, :1], Z[:, 1:2], out=out)
+    for column in range(2, Z.shape[1]):
+        np.maximum(out, Z[:, column : column + 1], out=out)
+    return out
+
+
+def _weighted_sum_of_products(Z, Y, sample_weight):
+    """``sum_i s_i sum_k z_ik y_ik``, with one dot product when unweighted."""
+    if sample_weight is None:
+        return float(np.vdot(Z, Y))
+    return float(np.einsum("ij,ij,i->", Z, Y, sample_weight))
+
+
+def _binary_log_loss_sum(Z, Y, sample_weight, work):
+    """``sum_i s_i sum_k softplus(z_ik) - y_ik z_ik`` from the logits."""
+    softplus_tail = np.abs(Z, out=work)
+    if sample_weight is None:
+        # sum(max(z, 0)) = (sum(|z|) + sum(z)) / 2 spares a pass.
+        positive_part = 0.5 * float(np.add.reduce(softplus_tail, axis=None))
+        positive_part += 0.5 * float(np.add.reduce(Z, axis=None))
+    else:
+        positive_part = float(np.einsum("ij,i->", np.maximum(Z, 0), sample_weight))
+    np.negative(softplus_tail, out=softplus_tail)
+    np.exp(softplus_tail, out=softplus_tail)
+    np.log1p(softplus_tail, out=softplus_tail)
+    if sample_weight is None:
+        tail = float(np.add.reduce(softplus_tail, axis=None))
+    else:
+        tail = float(np.einsum("ij,i->", softplus_tail, sample_weight))
+    return tail + positive_part - _weighted_sum_of_products(Z, Y, sample_weight)

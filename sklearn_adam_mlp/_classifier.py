@@ -609,7 +609,6 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                         "(warm_start or partial_fit); fit the model anew."
                     )
                 X = X.astype(self._params.dtype, copy=False)
-                Y = Y.astype(self._params.dtype, copy=False)
             if sp.issparse(X):
                 X = X.tocsr()
         if incremental and not reset and self._stopped_early:
@@ -782,7 +781,8 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                     f"{self.classes_.tolist()}; pass every class in `classes` on "
                     "the first call to partial_fit, or fit anew."
                 )
-        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        # Boolean, as scikit-learn's MLP keeps it: an eighth of float64.
+        Y = self._label_binarizer.transform(y).astype(bool)
 
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -980,6 +980,11 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         X, Y, sample_weight = train
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
+        # gen_batches' slices, made once rather than every epoch.
+        batches = [
+            slice(start, min(start + batch_size, n_samples))
+            for start in range(0, n_samples, batch_size)
+        ]
         buffers = self._network.allocate(batch_size, self._params.dtype)
         hidden_activations = buffers[: self.n_layers_ - 2]
         gradient = np.empty_like(self._params)
@@ -1004,7 +1009,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 Y,
                 sample_weight,
                 order,
-                batch_size,
+                batches,
                 buffers,
                 gradient,
                 learning_rate,
@@ -1047,7 +1052,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         Y,
         sample_weight,
         order,
-        batch_size,
+        batches,
         buffers,
         gradient,
         learning_rate,
@@ -1066,7 +1071,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         accumulated_loss = accumulated_norm = 0.0
         rows_in_buffers = 0
         first_step = True
-        for batch in gen_batches(n_samples, batch_size):
+        for batch in batches:
             rows = order[batch] if self.shuffle else batch
             if sample_weight is None:
                 batch_sample_weight = None
@@ -1078,7 +1083,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                     continue
             loss, _ = self._network.loss_gradient(
                 self._params,
-                X[rows],
+                _take_rows(X, rows),
                 Y[rows],
                 alpha=self.alpha,
                 sample_weight=batch_sample_weight,
@@ -1338,3 +1343,10 @@ class _Checkpoint:
         if self._adam.max_second_moment is not None:
             self._adam.max_second_moment[...] = self._saved[3]
         self._adam.step = self._step
+
+
+def _take_rows(X, rows):
+    """``X[rows]``; ``take`` copies shuffled rows of a dense ``X`` faster."""
+    if isinstance(rows, slice) or sp.issparse(X):
+        return X[rows]
+    return X.take(rows, axis=0)

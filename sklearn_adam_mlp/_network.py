@@ -148,7 +148,7 @@ class Network:
         return params
 
     def allocate(self, n_rows, dtype, *, backward=True):
-        """Buffers for the forward (and backward) pass of up to ``n_rows``.
+        """Work arrays for the forward (and backward) pass of up to ``n_rows``.
 
         Parameters
         ----------
@@ -159,21 +159,19 @@ class Network:
             Dtype of the parameters and data.
 
         backward : bool, default=True
-            Whether to add the buffers :meth:`loss_gradient` needs for
-            backpropagation; :meth:`forward` alone needs only the first ones.
+            Whether to add the arrays :meth:`loss_gradient` needs for
+            backpropagation; :meth:`forward` alone needs only the activations.
 
         Returns
         -------
-        buffers : list of ndarray
-            One ``(n_rows, units)`` array per non-input layer for the
-            activations, then, with ``backward=True``, one per hidden layer
-            for the backpropagated deltas. A smaller batch uses the leading
-            rows.
+        buffers : Workspace
+            A list holding one ``(n_rows, units)`` array per non-input layer
+            for the activations, then, with ``backward=True``, one per hidden
+            layer for the backpropagated deltas. A smaller batch uses the
+            leading rows. Pass it as ``buffers`` to :meth:`forward` and
+            :meth:`loss_gradient`, which then allocate nothing.
         """
-        units = self.layer_units[1:]
-        if backward:
-            units += self.layer_units[1:-1]
-        return [np.empty((n_rows, n), dtype=dtype) for n in units]
+        return Workspace(self, n_rows, dtype, backward=backward)
 
     def forward(self, params, X, *, buffers=None):
         """Forward pass up to the output logits.
@@ -186,7 +184,7 @@ class Network:
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
             Input batch, in the dtype of ``params``.
 
-        buffers : list of ndarray, default=None
+        buffers : Workspace, default=None
             From :meth:`allocate` with at least ``n_samples`` rows; written
             into, so that a training loop allocates nothing. ``None``
             allocates, in the dtype of ``X @ params``.
@@ -201,7 +199,7 @@ class Network:
         if buffers is None:
             dtype = np.result_type(X.dtype, params.dtype)
             buffers = self.allocate(n_samples, dtype, backward=False)
-        coefs, intercepts = self.unpack(params)
+        coefs, intercepts = buffers.unpack(params)
         activations = [X]
         last = self.n_layers - 2
         for layer, (coef, intercept) in enumerate(zip(coefs, intercepts, strict=True)):
@@ -226,7 +224,7 @@ class Network:
             Input batch, in the dtype of ``params``.
 
         Y : ndarray of shape (n_samples, n_outputs)
-            Indicator targets in the dtype of ``params``.
+            Indicator targets, boolean or in the dtype of ``params``.
 
         alpha : float
             Strength of the L2 penalty on the weights.
@@ -237,8 +235,10 @@ class Network:
         gradient : ndarray of shape (n_params,), default=None
             Written with the gradient when given; otherwise allocated.
 
-        buffers : list of ndarray, default=None
-            Work arrays from :meth:`allocate`; ``None`` allocates.
+        buffers : Workspace, default=None
+            Work arrays from :meth:`allocate`; ``None`` allocates. The hidden
+            activations of the batch are left in them; the other arrays
+            hold intermediate values.
 
         Returns
         -------
@@ -247,41 +247,182 @@ class Network:
 
         gradient : ndarray of shape (n_params,)
             Its gradient with respect to ``params``, in the same layout.
+
+        Notes
+        -----
+        Each number is rounded as in scikit-learn's ``MLPClassifier``
+        (``grad W_l`` as ``(A_{l-1}^T delta_l + alpha W_l) / sum(s)``), so the
+        two give the same gradient bit for bit. When the output has one
+        column, ``delta_L W_L^T`` is an outer product and is computed as one
+        broadcast multiplication.
         """
         n_samples = X.shape[0]
         if buffers is None:
             buffers = self.allocate(n_samples, params.dtype)
         if gradient is None:
             gradient = np.empty_like(params)
-        if sample_weight is None:
-            sw_sum = n_samples
-        else:
-            sw_sum = sample_weight.sum()
+        sw_sum = n_samples if sample_weight is None else sample_weight.sum()
 
         activations = self.forward(params, X, buffers=buffers)
         # The output buffer goes logits -> probabilities -> output delta.
         delta = activations[-1]
         loss = output_loss_and_probabilities(
-            delta, Y, self.out_activation, sample_weight
+            delta,
+            Y,
+            self.out_activation,
+            sample_weight,
+            work=buffers.output_work[:n_samples],
         )
-        weights = params[: self.n_coefs]
-        loss = loss / sw_sum + (0.5 * alpha) * float(weights @ weights) / sw_sum
+        loss /= sw_sum
+        if alpha:
+            weights = params[: self.n_coefs]
+            loss += (0.5 * alpha) * float(weights @ weights) / sw_sum
         delta -= Y
         if sample_weight is not None:
             delta *= sample_weight[:, None]
 
-        coefs, _ = self.unpack(params)
-        coef_grads, intercept_grads = self.unpack(gradient)
-        hidden_deltas = buffers[self.n_layers - 1 :]
+        coefs, _ = buffers.unpack(params)
+        coef_grads, intercept_grads = buffers.unpack(gradient)
+        hidden_deltas = buffers.deltas
         for layer in range(self.n_layers - 2, -1, -1):
             _matmul_into(activations[layer].T, delta, coef_grads[layer])
-            coef_grads[layer] += alpha * coefs[layer]
-            coef_grads[layer] /= sw_sum
-            np.sum(delta, axis=0, out=intercept_grads[layer])
-            intercept_grads[layer] /= sw_sum
+            _column_sums(delta, out=intercept_grads[layer])
             if layer > 0:
                 previous = hidden_deltas[layer - 1][:n_samples]
-                np.matmul(delta, coefs[layer].T, out=previous)
-                multiply_by_derivative(activations[layer], previous, self.activation)
+                if delta.shape[1] == 1:
+                    np.multiply(delta, coefs[layer].T, out=previous)
+                else:
+                    np.matmul(delta, coefs[layer].T, out=previous)
+                multiply_by_derivative(
+                    activations[layer],
+                    previous,
+                    self.activation,
+                    work=buffers.derivative_work(previous),
+                )
                 delta = previous
+        # The penalty and the division by sum(s), once over the flat vector.
+        if alpha:
+            _add_scaled(
+                gradient[: self.n_coefs],
+                params[: self.n_coefs],
+                alpha,
+                work=buffers.free_after_backward,
+            )
+        gradient /= sw_sum
         return loss, gradient
+
+
+def _column_sums(delta, *, out):
+    """``np.sum(delta, axis=0)`` into ``out``, with the same rounding, faster.
+
+    numpy adds the rows of a C-ordered array one after the other, and so does
+    ``einsum``, whose loop is faster on narrow arrays. A single column is
+    summed pairwise by numpy, which ``einsum`` would not do.
+    """
+    if 1 < delta.shape[1] <= 16:
+        return np.einsum("ij->j", delta, out=out)
+    return np.add.reduce(delta, axis=0, out=out)
+
+
+def _add_scaled(target, source, scale, *, work):
+    """``target += scale * source`` through ``work``, without a temporary.
+
+    Rounded as that expression is (the product, then the sum), in chunks of
+    the size of ``work``.
+    """
+    size = work.shape[0]
+    for start in range(0, target.shape[0], size):
+        chunk = target[start : start + size]
+        chunk += np.multiply(
+            source[start : start + size], scale, out=work[: chunk.shape[0]]
+        )
+
+
+class Workspace(list):
+    """Work arrays for the passes of a :class:`Network` over up to ``n_rows`` rows.
+
+    Made by :meth:`Network.allocate`. As a list it holds one array of shape
+    ``(n_rows, units)`` per non-input layer for the activations (the last one
+    for the output logits), then, for the backward pass, one per hidden layer
+    for the deltas; a batch of fewer rows uses the leading rows. It also holds
+    the scratch space of the loss and of the derivatives, and remembers the
+    per-layer views of the last two flat vectors it served (the parameters and
+    the gradient in a training loop), so that a pass allocates nothing.
+
+    Parameters
+    ----------
+    network : Network
+        The network whose passes use the arrays.
+
+    n_rows : int
+        Largest number of samples a pass will see.
+
+    dtype : numpy dtype
+        Dtype of the parameters and data.
+
+    backward : bool, default=True
+        Whether to add what :meth:`Network.loss_gradient` needs.
+
+    Attributes
+    ----------
+    deltas : list of ndarray
+        The delta arrays, one per hidden layer (empty without ``backward``).
+
+    output_work : ndarray of shape (n_rows, n_outputs)
+        Scratch space of the output loss (no rows without ``backward``).
+
+    free_after_backward : ndarray of shape (n_scratch,)
+        One flat array over the output logits and the deltas, free once the
+        gradient has been backpropagated.
+    """
+
+    def __init__(self, network, n_rows, dtype, *, backward=True):
+        hidden = network.layer_units[1:-1]
+        n_outputs = network.layer_units[-1]
+        super().__init__(np.empty((n_rows, n), dtype=dtype) for n in hidden)
+        # The logits and the deltas share one block, reused as scratch once
+        # the gradient is formed.
+        units = (n_outputs, *hidden) if backward else (n_outputs,)
+        block = np.empty(n_rows * sum(units), dtype=dtype)
+        starts = n_rows * np.cumsum([0, *units[:-1]])
+        arrays = [
+            block[start : start + n_rows * n].reshape(n_rows, n)
+            for start, n in zip(starts.tolist(), units, strict=True)
+        ]
+        self.extend(arrays)
+        self.deltas = arrays[1:]
+        self.free_after_backward = block
+        self.output_work = np.empty((n_rows if backward else 0, n_outputs), dtype=dtype)
+        if backward and hidden and network.activation in ("logistic", "tanh"):
+            self._derivative_block = np.empty(n_rows * max(hidden), dtype=dtype)
+        else:
+            self._derivative_block = None
+        self._network = network
+        self._unpacked = []
+
+    def unpack(self, vector):
+        """:meth:`Network.unpack`, remembered for the last two vectors seen."""
+        for seen, views in self._unpacked:
+            if seen is vector:
+                return views
+        views = self._network.unpack(vector)
+        self._unpacked = [(vector, views), *self._unpacked[:1]]
+        return views
+
+    def derivative_work(self, delta):
+        """Scratch space for :func:`multiply_by_derivative` on ``delta``.
+
+        Parameters
+        ----------
+        delta : ndarray of shape (n_samples, n_units)
+            A hidden layer's delta.
+
+        Returns
+        -------
+        work : ndarray of shape (n_samples, n_units) or None
+            Contiguous scratch for the logistic and tanh derivatives; None
+            for the other activations, which need none.
+        """
+        if self._derivative_block is None:
+            return None
+        return self._derivative_block[: delta.size].reshape(delta.shape)

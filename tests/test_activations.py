@@ -5,6 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit
 from sklearn.metrics import log_loss
+from sklearn.neural_network._base import ACTIVATIONS, DERIVATIVES
 
 from sklearn_adam_mlp._activations import (
     HIDDEN_ACTIVATIONS,
@@ -91,6 +92,23 @@ def test_multiply_by_derivative_dtype(name, dtype):
 
     assert result.dtype == dtype
     assert_allclose(result, expected, rtol=10 * RTOL[dtype], atol=10 * RTOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_multiply_by_derivative_is_sklearns_bit_for_bit(name, dtype):
+    Z = _logits(40, 7, seed=3).astype(dtype)
+    A = activate(Z, name)
+    delta = np.random.default_rng(3).standard_normal(Z.shape).astype(dtype)
+    expected = delta.copy()
+    DERIVATIVES[name](A, expected)
+
+    result = multiply_by_derivative(A, delta.copy(), name)
+    work = np.full_like(delta, np.nan)
+    with_work = multiply_by_derivative(A, delta.copy(), name, work=work)
+
+    assert_array_equal(result, expected)
+    assert_array_equal(with_work, expected)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -375,6 +393,26 @@ def test_output_loss_is_weighted_sum_of_per_sample_losses(
     )
 
     assert_allclose(loss, expected, rtol=1e-12)
+
+
+# Widths on both sides of the few-column paths of the row maximum.
+@pytest.mark.parametrize("n_outputs", [1, 2, 3, 8, 9, 17])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_output_loss_probabilities_are_sklearns_bit_for_bit(n_outputs, dtype):
+    name = "logistic" if n_outputs == 1 else "softmax"
+    kind = "multilabel" if n_outputs == 1 else "multiclass"
+    Z, Y, _ = _samples(30, n_outputs, kind, seed=13)
+    Z, Y = Z.astype(dtype), Y.astype(dtype)
+    expected = Z.copy()
+    ACTIVATIONS[name](expected)
+    loss = output_loss_and_probabilities(Z.copy(), Y, name)
+
+    Z_in = Z.copy()
+    work = np.full_like(Z, np.nan)
+    loss_with_work = output_loss_and_probabilities(Z_in, Y, name, work=work)
+
+    assert_array_equal(Z_in, expected)
+    assert loss_with_work == loss
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

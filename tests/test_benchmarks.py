@@ -50,7 +50,26 @@ def test_quick_run_writes_consistent_results(bench_vs_sklearn, tmp_path, capsys)
         assert math.isfinite(row["ratio"]) and row["ratio"] > 0
         assert row["ours_peak_memory_bytes"] > 0
         assert row["sklearn_peak_memory_bytes"] > 0
+        assert row["matmul_flops"] > 0
+        for estimator in ("ours", "sklearn"):
+            fraction = row[f"{estimator}_fraction_of_gemm_peak"]
+            assert fraction == pytest.approx(
+                row["matmul_flops"]
+                / row[f"{estimator}_seconds"]
+                / row["gemm_peak_flops_per_second"]
+            )
         if row["task"] == "fit" and row["dtype"] == "float64":
             assert row["losses_agree"] is True, row
-    assert results["environment"]["threads"] == 1
-    assert results["environment"]["quick"] is True
+    environment = results["environment"]
+    assert environment["threads"] == 1
+    assert environment["quick"] is True
+    assert set(environment["gemm_peak_flops_per_second"]) == {"float64", "float32"}
+    assert all(rate > 0 for rate in environment["gemm_peak_flops_per_second"].values())
+
+
+def test_matmul_flops_count_each_product_once(bench_vs_sklearn):
+    # 10 samples through 2 -> 3 -> 1: forward 10 * (2*3 + 3*1) multiply-adds,
+    # the same again for the weight gradients, and 10 * 3*1 for the delta sent
+    # back to the hidden layer (none to the input).
+    assert bench_vs_sklearn.forward_flops((2, 3, 1), 10) == 2 * 10 * 9
+    assert bench_vs_sklearn.epoch_flops((2, 3, 1), 10) == 2 * 10 * (9 + 9 + 3)

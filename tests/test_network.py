@@ -1,4 +1,5 @@
 import inspect
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.neural_network._multilayer_perceptron import _pack
 
 from sklearn_adam_mlp._activations import HIDDEN_ACTIVATIONS
-from sklearn_adam_mlp._network import Network
+from sklearn_adam_mlp._network import Network, Workspace
 
 N_FEATURES = 3
 HIDDEN = (4, 3)
@@ -302,6 +303,26 @@ def _backprop_takes_sample_weight():
     return "sample_weight" in signature.parameters
 
 
+def _sklearn_gradient(network, params, X, Y, *, alpha, sample_weight=None):
+    """Loss and packed gradient of scikit-learn's MLP at ``params``."""
+    hidden = network.layer_units[1:-1]
+    clf = MLPClassifier(
+        hidden_layer_sizes=hidden, activation=network.activation, alpha=alpha
+    )
+    coefs, intercepts = network.unpack(params)
+    clf.coefs_ = [c.copy() for c in coefs]
+    clf.intercepts_ = [b.copy() for b in intercepts]
+    clf.n_layers_ = network.n_layers
+    clf.out_activation_ = network.out_activation
+    n_weighted = network.n_layers - 1
+    lists = [[X] + [None] * n_weighted] + [[None] * n_weighted for _ in range(3)]
+    if _backprop_takes_sample_weight():
+        loss, coef_grads, intercept_grads = clf._backprop(X, Y, sample_weight, *lists)
+    else:
+        loss, coef_grads, intercept_grads = clf._backprop(X, Y, *lists)
+    return loss, _pack(coef_grads, intercept_grads)
+
+
 @pytest.mark.parametrize("with_weights", [False, True])
 @pytest.mark.parametrize("hidden", [(), (5,), (4, 3)])
 @pytest.mark.parametrize("alpha", [0.0, 0.3])
@@ -310,7 +331,6 @@ def _backprop_takes_sample_weight():
 def test_matches_sklearn_backprop(activation, target, alpha, hidden, with_weights):
     if with_weights and not _backprop_takes_sample_weight():
         pytest.skip("this scikit-learn's _backprop takes no sample_weight")
-    out_activation, n_outputs = TARGETS[target]
     network = _make_network(activation, target, hidden=hidden)
     rng = np.random.default_rng(3)
     n_samples = 8
@@ -318,24 +338,9 @@ def test_matches_sklearn_backprop(activation, target, alpha, hidden, with_weight
     Y = _targets(rng, n_samples, target)
     params = network.init_params(np.random.RandomState(0))
     sample_weight = rng.uniform(0.2, 2.0, n_samples) if with_weights else None
-
-    clf = MLPClassifier(hidden_layer_sizes=hidden, activation=activation, alpha=alpha)
-    coefs, intercepts = network.unpack(params)
-    clf.coefs_ = [c.copy() for c in coefs]
-    clf.intercepts_ = [b.copy() for b in intercepts]
-    clf.n_layers_ = network.n_layers
-    clf.out_activation_ = out_activation
-    n_weighted = network.n_layers - 1
-    activations = [X] + [None] * n_weighted
-    deltas = [None] * n_weighted
-    coef_grads = [None] * n_weighted
-    intercept_grads = [None] * n_weighted
-    if _backprop_takes_sample_weight():
-        args = (X, Y, sample_weight, activations, deltas, coef_grads, intercept_grads)
-    else:
-        args = (X, Y, activations, deltas, coef_grads, intercept_grads)
-    expected_loss, coef_grads, intercept_grads = clf._backprop(*args)
-    expected_gradient = _pack(coef_grads, intercept_grads)
+    expected_loss, expected_gradient = _sklearn_gradient(
+        network, params, X, Y, alpha=alpha, sample_weight=sample_weight
+    )
 
     loss, gradient = network.loss_gradient(
         params, X, Y, alpha=alpha, sample_weight=sample_weight
@@ -438,8 +443,126 @@ def test_buffers_and_gradient_out(activation, target, sparse):
 def test_allocate_shapes():
     network = Network((5, 4, 3, 2), activation="relu", out_activation="softmax")
     buffers = network.allocate(11, np.float32)
+    assert isinstance(buffers, Workspace)
     assert [b.shape for b in buffers] == [(11, 4), (11, 3), (11, 2), (11, 4), (11, 3)]
     assert all(b.dtype == np.float32 for b in buffers)
+    assert buffers.deltas == buffers[3:]
+
+    forward_only = network.allocate(11, np.float32, backward=False)
+    assert [b.shape for b in forward_only] == [(11, 4), (11, 3), (11, 2)]
+
+
+# Hidden and output widths where the kernels take their special paths: one
+# output column (the outer product), narrow deltas (the column sums), wide ones.
+BIT_FOR_BIT_SHAPES = [(3, 1), (20, 1), (5, 4), (20, 3), (30, 17)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_hidden, n_outputs", BIT_FOR_BIT_SHAPES)
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_gradient_is_sklearns_bit_for_bit(activation, n_hidden, n_outputs, dtype):
+    # Each number is rounded as scikit-learn rounds it, so training from the
+    # same start gives the same weights, not merely close ones.
+    rng = np.random.default_rng(8)
+    out_activation = "logistic" if n_outputs == 1 else "softmax"
+    network = Network(
+        (6, n_hidden, n_hidden, n_outputs),
+        activation=activation,
+        out_activation=out_activation,
+    )
+    X = rng.standard_normal((50, 6)).astype(dtype)
+    Y = np.eye(max(n_outputs, 2))[rng.integers(max(n_outputs, 2), size=50)]
+    Y = Y[:, -n_outputs:].astype(dtype)
+    params = network.init_params(np.random.RandomState(0), dtype)
+    expected_loss, expected_gradient = _sklearn_gradient(
+        network, params, X, Y, alpha=1e-2
+    )
+
+    loss, gradient = network.loss_gradient(
+        params, X, Y, alpha=1e-2, buffers=network.allocate(64, dtype)
+    )
+
+    assert gradient.dtype == dtype
+    assert_array_equal(gradient, expected_gradient)
+    assert_allclose(loss, expected_loss, rtol=1e-12 if dtype == np.float64 else 1e-5)
+
+
+@pytest.mark.parametrize("with_weights", [False, True])
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_boolean_targets_give_the_same_loss_and_gradient(target, with_weights):
+    network, X, Y, params, sample_weight = _problem("relu", target, seed=7)
+    sample_weight = sample_weight if with_weights else None
+    expected_loss, expected_gradient = network.loss_gradient(
+        params, X, Y, alpha=0.1, sample_weight=sample_weight
+    )
+
+    loss, gradient = network.loss_gradient(
+        params, X, Y.astype(bool), alpha=0.1, sample_weight=sample_weight
+    )
+
+    assert loss == expected_loss
+    assert_array_equal(gradient, expected_gradient)
+
+
+def test_buffers_serve_any_parameter_vector():
+    # The workspace remembers the per-layer views of the vectors it saw: a
+    # new vector, or new values in a vector it saw, must be used as given.
+    network, X, Y, params, _ = _problem("tanh", "multiclass", seed=5)
+    other, third = params[::-1].copy(), 0.5 * params
+    buffers = network.allocate(X.shape[0], np.float64)
+    gradient = np.empty_like(params)
+
+    for vector in (params, other, third, params, third):
+        expected = network.loss_gradient(vector, X, Y, alpha=0.1)
+        result = network.loss_gradient(
+            vector, X, Y, alpha=0.1, gradient=gradient, buffers=buffers
+        )
+        assert result[0] == expected[0]
+        assert_array_equal(result[1], expected[1])
+    params *= 0.5
+    expected = network.loss_gradient(params, X, Y, alpha=0.1)
+    result = network.loss_gradient(
+        params, X, Y, alpha=0.1, gradient=gradient, buffers=buffers
+    )
+    assert_array_equal(result[1], expected[1])
+
+
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_loss_gradient_leaves_the_hidden_activations_in_the_buffers(activation):
+    # The training loop reads them after the step (inactive units).
+    network, X, Y, params, _ = _problem(activation, "multilabel", seed=6)
+    buffers = network.allocate(10, np.float64)
+    expected = [A.copy() for A in network.forward(params, X)[1:-1]]
+
+    network.loss_gradient(params, X, Y, alpha=0.1, buffers=buffers)
+
+    n_hidden = network.n_layers - 2
+    for buffer, A in zip(buffers[:n_hidden], expected, strict=True):
+        assert_array_equal(buffer[: X.shape[0]], A)
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_loss_gradient_with_buffers_allocates_no_float_array(activation, target):
+    n_samples = 2000
+    network = _make_network(activation, target, hidden=(64, 32))
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((n_samples, N_FEATURES))
+    Y = _targets(rng, n_samples, target)
+    params = network.init_params(np.random.RandomState(0))
+    buffers = network.allocate(n_samples, np.float64)
+    gradient = np.empty_like(params)
+    network.loss_gradient(params, X, Y, alpha=0.1, gradient=gradient, buffers=buffers)
+
+    tracemalloc.start()
+    network.loss_gradient(params, X, Y, alpha=0.1, gradient=gradient, buffers=buffers)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    # What may be allocated: numpy's iteration buffers (at most 8192 items per
+    # operand) and, for relu, a boolean mask of a hidden layer (2000 x 64
+    # bytes). A float array of the smallest layer would be 2000 x 32 x 8.
+    assert peak < n_samples * 32 * 8
 
 
 @pytest.mark.parametrize("use_buffers", [False, True])
