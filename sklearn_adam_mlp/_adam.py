@@ -57,7 +57,19 @@ class AdamState:
         self.second_moment = np.zeros(n_params, dtype=dtype)
         self.max_second_moment = np.zeros(n_params, dtype=dtype) if amsgrad else None
         self.step = 0
-        self._scratch = np.empty((2, n_params), dtype=dtype)
+        self._scratch = np.empty(n_params, dtype=dtype)
+        self._numerator = None
+
+    def _numerator_buffer(self, gradient, overwrite_gradient):
+        """Return the buffer for the update's numerator.
+
+        ``gradient`` itself, or a second scratch vector made on first use.
+        """
+        if overwrite_gradient:
+            return gradient
+        if self._numerator is None:
+            self._numerator = np.empty_like(self._scratch)
+        return self._numerator
 
 
 def bias_corrected_learning_rate(learning_rate, *, beta_1, beta_2, step):
@@ -93,6 +105,7 @@ def adam_step(
     epsilon,
     weight_decay=0.0,
     epsilon_placement="sklearn",
+    overwrite_gradient=False,
 ):
     """Make one Adam update of ``params`` in place.
 
@@ -106,11 +119,12 @@ def adam_step(
 
     gradient : ndarray of shape (n_params,)
         Gradient of the cost at ``params``, in the dtype of ``params``. Not
-        modified.
+        modified, unless ``overwrite_gradient``.
 
     state : AdamState
         Moments and step counter; updated in place. Its scratch space holds
-        the temporaries, so the update allocates no array.
+        the temporaries, so the update allocates no array (after the first
+        call).
 
     learning_rate : float
         Base step size ``lr``.
@@ -132,6 +146,12 @@ def adam_step(
         to ``sqrt(v)`` and the bias correction folded into the step size.
         ``'torch'``: ``torch.optim.Adam`` / ``torch.optim.AdamW``, epsilon
         added to ``sqrt(v_hat)``. See Notes.
+
+    overwrite_gradient : bool, default=False
+        Whether ``gradient`` may serve as scratch space once the moments have
+        read it (its content is then lost): the update then needs one
+        scratch vector instead of two, which a training loop that recomputes
+        the gradient anyway can spare.
 
     Returns
     -------
@@ -231,20 +251,23 @@ def adam_step(
     state.step += 1
     if weight_decay:
         params *= 1 - learning_rate * weight_decay
-    if epsilon_placement == "sklearn":
-        _sklearn_update(params, gradient, state, learning_rate, beta_1, beta_2, epsilon)
-    else:
-        _torch_update(params, gradient, state, learning_rate, beta_1, beta_2, epsilon)
+    numerator = state._numerator_buffer(gradient, overwrite_gradient)
+    update = _sklearn_update if epsilon_placement == "sklearn" else _torch_update
+    update(params, gradient, numerator, state, learning_rate, beta_1, beta_2, epsilon)
     return params
 
 
-def _sklearn_update(params, gradient, state, learning_rate, beta_1, beta_2, epsilon):
+def _sklearn_update(
+    params, gradient, numerator, state, learning_rate, beta_1, beta_2, epsilon
+):
     """Moments and step in scikit-learn's order of operations (see adam_step)."""
     m, v = state.first_moment, state.second_moment
-    numerator, denominator = state._scratch
+    # ``numerator`` may be ``gradient`` itself: it is written only after the
+    # second moment has read the gradient for the last time.
+    denominator = state._scratch
     m *= beta_1
-    np.multiply(gradient, 1 - beta_1, out=numerator)
-    m += numerator
+    np.multiply(gradient, 1 - beta_1, out=denominator)
+    m += denominator
     v *= beta_2
     np.multiply(gradient, gradient, out=denominator)
     denominator *= 1 - beta_2
@@ -261,20 +284,24 @@ def _sklearn_update(params, gradient, state, learning_rate, beta_1, beta_2, epsi
     params += numerator
 
 
-def _torch_update(params, gradient, state, learning_rate, beta_1, beta_2, epsilon):
+def _torch_update(
+    params, gradient, numerator, state, learning_rate, beta_1, beta_2, epsilon
+):
     """Moments and step in torch's order of operations (see adam_step)."""
     m, v = state.first_moment, state.second_moment
-    numerator, denominator = state._scratch
+    # ``numerator`` may be ``gradient`` itself: it is written only after the
+    # second moment has read the gradient for the last time.
+    denominator = state._scratch
     # torch's lerp(m, g, w) takes one of two algebraically equal forms,
     # chosen by the size of w, for accuracy.
     weight = 1 - beta_1
-    np.subtract(gradient, m, out=numerator)
+    np.subtract(gradient, m, out=denominator)
     if weight < 0.5:
-        numerator *= weight
-        m += numerator
+        denominator *= weight
+        m += denominator
     else:
-        numerator *= 1 - weight
-        np.subtract(gradient, numerator, out=m)
+        denominator *= 1 - weight
+        np.subtract(gradient, denominator, out=m)
     v *= beta_2
     np.multiply(gradient, 1 - beta_2, out=denominator)
     denominator *= gradient

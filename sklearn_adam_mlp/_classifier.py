@@ -1020,8 +1020,9 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"Training diverged in epoch {self.n_iter_ + 1}: the loss or "
                     "the weights became non-finite. The model keeps its last "
-                    "finite parameters. Standardise the features (for example "
-                    "with StandardScaler) or lower learning_rate_init."
+                    "finite parameters (and Adam starts afresh). Standardise the "
+                    "features (for example with StandardScaler) or lower "
+                    "learning_rate_init."
                 )
             self.n_iter_ += 1
             self.t_ += n_samples
@@ -1110,6 +1111,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 epsilon=self.epsilon,
                 weight_decay=self.weight_decay,
                 epsilon_placement=self.epsilon_placement,
+                overwrite_gradient=True,
             )
             accumulated_loss += loss * batch_weight
             accumulated_norm += norm * batch_weight
@@ -1320,29 +1322,29 @@ def _fit_restart(estimator, data, seed, callback_ctx, interrupted):
 
 
 class _Checkpoint:
-    """Copy of the parameters and Adam state, to roll back a diverged epoch."""
+    """A copy of the parameters, to roll back a diverged epoch.
+
+    Only the parameters are kept (the moments would triple the memory): a
+    rollback also starts Adam afresh, with zero moments and step count.
+    """
 
     def __init__(self, params, adam):
         self._params, self._adam = params, adam
-        n_arrays = 3 if adam.max_second_moment is None else 4
-        self._saved = np.empty((n_arrays, params.shape[0]), dtype=params.dtype)
-        self._step = adam.step
+        self._saved = np.empty_like(params)
 
     def save(self):
-        self._saved[0] = self._params
-        self._saved[1] = self._adam.first_moment
-        self._saved[2] = self._adam.second_moment
-        if self._adam.max_second_moment is not None:
-            self._saved[3] = self._adam.max_second_moment
-        self._step = self._adam.step
+        self._saved[...] = self._params
 
     def restore(self):
-        self._params[...] = self._saved[0]
-        self._adam.first_moment[...] = self._saved[1]
-        self._adam.second_moment[...] = self._saved[2]
-        if self._adam.max_second_moment is not None:
-            self._adam.max_second_moment[...] = self._saved[3]
-        self._adam.step = self._step
+        self._params[...] = self._saved
+        for moment in (
+            self._adam.first_moment,
+            self._adam.second_moment,
+            self._adam.max_second_moment,
+        ):
+            if moment is not None:
+                moment.fill(0)
+        self._adam.step = 0
 
 
 def _take_rows(X, rows):

@@ -691,3 +691,30 @@ def test_clip_leaves_non_finite_gradient(bad):
 
     assert not math.isfinite(norm)
     assert_array_equal(gradient, original)
+
+
+@pytest.mark.parametrize("placement", ["sklearn", "torch"])
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_overwriting_the_gradient_changes_nothing_else(placement, amsgrad):
+    rng = np.random.RandomState(0)
+    gradients = rng.normal(size=(5, 40))
+    results = []
+    for overwrite in (False, True):
+        params = np.linspace(-1, 1, 40)
+        state = AdamState(40, np.float64, amsgrad=amsgrad)
+        for gradient in gradients:
+            adam_step(
+                params,
+                gradient.copy(),
+                state,
+                learning_rate=0.01,
+                beta_1=0.9,
+                beta_2=0.999,
+                epsilon=1e-8,
+                epsilon_placement=placement,
+                overwrite_gradient=overwrite,
+            )
+        results.append((params, state.first_moment, state.second_moment))
+        assert (state._numerator is None) == overwrite
+    for without, with_ in zip(*results, strict=True):
+        assert_array_equal(without, with_)
