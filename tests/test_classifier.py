@@ -683,6 +683,10 @@ def test_divergence_raises_and_keeps_last_finite_model(breast_cancer):
         model.fit(X * 1e100, y)
     assert np.isfinite(model._params).all()
     assert model.n_iter_ == 0
+    # The rollback keeps the parameters only: Adam starts afresh.
+    assert model._adam.step == 0
+    assert not model._adam.first_moment.any()
+    assert not model._adam.second_moment.any()
 
 
 # Restarts, optimiser options and the training records.
