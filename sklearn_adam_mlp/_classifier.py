@@ -1,6 +1,7 @@
 """AdamMLPClassifier: the scikit-learn face of the network and Adam modules."""
 
 import copy
+import math
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -62,18 +63,25 @@ _CONTINUE = object()
 _INTERRUPTED = (UserWarning, "Training interrupted by user.")
 
 
+class _DivergenceError(ValueError):
+    """Training diverged; the model keeps its last finite parameters."""
+
+
 @contextmanager
 def _unchanged_on_error(estimator):
     """Put back the estimator's attributes if the block raises.
 
     The random stream is put back too: the validation split draws from it in
-    place.
+    place. A divergence is the exception: its error says that the model keeps
+    the last finite parameters it reached, and it does.
     """
     saved = dict(estimator.__dict__)
     random_state = saved.get("_random_state")
     stream = None if random_state is None else random_state.get_state()
     try:
         yield
+    except _DivergenceError:
+        raise
     except BaseException:
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
@@ -591,8 +599,8 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, *, classes, incremental):
         fitted = "_params" in self.__dict__
         reset = not fitted or (not incremental and not self.warm_start)
-        # Everything that can fail on bad input happens before any training,
-        # and leaves a previously fitted model as it was.
+        # Everything that can fail on bad input happens before any training;
+        # a failure (other than a divergence) leaves the model as it was.
         with _unchanged_on_error(self):
             X, y, Y, sample_weight = self._validate_training_data(
                 X,
@@ -611,33 +619,33 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 X = X.astype(self._params.dtype, copy=False)
             if sp.issparse(X):
                 X = X.tocsr()
-        if incremental and not reset and self._stopped_early:
-            warnings.warn(
-                "Early stopping ended training in an earlier partial_fit call; "
-                "the model keeps its best parameters and is not updated. Call "
-                "fit to train anew.",
-                UserWarning,
-                stacklevel=3,
-            )
-            return self
-        data = (X, y, Y, sample_weight)
-        n_restarts = self.n_init if reset and not incremental else 1
-        if n_restarts > 1:
-            callback_ctx = fit_callback_context(self, max_subtasks=n_restarts)
-        else:
-            callback_ctx = fit_callback_context(
-                self, max_subtasks=1 if incremental else self.max_iter
-            )
-        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
-        if n_restarts > 1:
-            fit_warnings = self._fit_restarts(data, n_restarts, callback_ctx)
-        else:
-            fit_warnings, _ = self._fit_once(
-                data,
-                callback_ctx,
-                random_state=self.random_state if reset else _CONTINUE,
-                incremental=incremental,
-            )
+            if incremental and not reset and self._stopped_early:
+                warnings.warn(
+                    "Early stopping ended training in an earlier partial_fit "
+                    "call; the model keeps its best parameters and is not "
+                    "updated. Call fit to train anew.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                return self
+            data = (X, y, Y, sample_weight)
+            n_restarts = self.n_init if reset and not incremental else 1
+            if n_restarts > 1:
+                callback_ctx = fit_callback_context(self, max_subtasks=n_restarts)
+            else:
+                callback_ctx = fit_callback_context(
+                    self, max_subtasks=1 if incremental else self.max_iter
+                )
+            callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+            if n_restarts > 1:
+                fit_warnings = self._fit_restarts(data, n_restarts, callback_ctx)
+            else:
+                fit_warnings, _ = self._fit_once(
+                    data,
+                    callback_ctx,
+                    random_state=self.random_state if reset else _CONTINUE,
+                    incremental=incremental,
+                )
         for category, message in fit_warnings:
             warnings.warn(message, category, stacklevel=3)
         callback_ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
@@ -650,10 +658,9 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         and whether training was interrupted (Ctrl-C).
         """
         X, y, Y, sample_weight = data
-        with _unchanged_on_error(self):
-            if random_state is not _CONTINUE:
-                self._initialize(X.shape[1], Y.shape[1], X.dtype, random_state)
-            train, validation = self._split_validation(X, y, Y, sample_weight)
+        if random_state is not _CONTINUE:
+            self._initialize(X.shape[1], Y.shape[1], X.dtype, random_state)
+        train, validation = self._split_validation(X, y, Y, sample_weight)
         outcome = self._train(train, validation, callback_ctx, incremental=incremental)
         self.restart_losses_ = np.array([self.loss_])
         return outcome
@@ -877,17 +884,23 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             stratify = y
         else:
             stratify = None
+        # train_test_split's size of a fractional test set.
+        n_validation = math.ceil(self.validation_fraction * X.shape[0])
+        n_classes = 2 if stratify is None else len(np.unique(stratify))
+        if n_validation < max(2, n_classes):
+            raise ValueError(
+                f"The validation set is too small: validation_fraction="
+                f"{self.validation_fraction} of {X.shape[0]} samples gives "
+                f"{n_validation}, and early stopping needs at least "
+                f"{max(2, n_classes)} (one per class for a stratified split). "
+                "Increase 'validation_fraction' or the size of your dataset."
+            )
         train_idx, val_idx = train_test_split(
             np.arange(X.shape[0]),
             test_size=self.validation_fraction,
             random_state=random_state,
             stratify=stratify,
         )
-        if val_idx.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
         if sample_weight is None:
             sw_train = sw_val = None
         else:
@@ -1017,7 +1030,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
             if not (np.isfinite(loss) and np.isfinite(self._params).all()):
                 checkpoint.restore()
-                raise ValueError(
+                raise _DivergenceError(
                     f"Training diverged in epoch {self.n_iter_ + 1}: the loss or "
                     "the weights became non-finite. The model keeps its last "
                     "finite parameters (and Adam starts afresh). Standardise the "
@@ -1304,8 +1317,8 @@ def _fit_restart(estimator, data, seed, callback_ctx, interrupted):
     """Train ``estimator`` (a copy) from ``seed``; for ``joblib``.
 
     Returns None if an earlier restart was interrupted, else the trained copy,
-    its warnings as ``(category, message)`` pairs, and the ``ValueError`` that
-    stopped it (divergence) or None.
+    its warnings as ``(category, message)`` pairs, and the divergence error
+    that stopped it or None. Any other error propagates.
     """
     if interrupted["flag"]:
         return None
@@ -1315,7 +1328,7 @@ def _fit_restart(estimator, data, seed, callback_ctx, interrupted):
         fit_warnings, interrupted["flag"] = estimator._fit_once(
             data, callback_ctx, random_state=seed, incremental=False
         )
-    except ValueError as error:
+    except _DivergenceError as error:
         return estimator, [], error
     callback_ctx.call_on_fit_task_end(estimator=estimator, X=X)
     return estimator, fit_warnings, None

@@ -761,7 +761,7 @@ def test_a_diverged_restart_is_skipped(iris, monkeypatch):
     def first_restart_diverges(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
-            raise ValueError("Training diverged in epoch 1")
+            raise classifier_module._DivergenceError("Training diverged in epoch 1")
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(
@@ -924,3 +924,18 @@ def test_healthy_training_does_not_warn_of_a_stall(breast_cancer):
     with warnings.catch_warnings():
         warnings.simplefilter("error", StalledTrainingWarning)
         AdamMLPClassifier((10,), max_iter=300, random_state=0).fit(X, y)
+
+
+def test_failed_split_after_validation_leaves_the_fitted_model(iris):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AdamMLPClassifier((5,), max_iter=5, random_state=0).fit(X, y)
+    before = model.predict_proba(X)
+    # New data with other classes passes validation; its split then fails.
+    model.set_params(early_stopping=True, validation_fraction=0.01)
+    for n_init in (1, 3):
+        with pytest.raises(ValueError, match="validation set is too small"):
+            model.set_params(n_init=n_init).fit(X[:20], np.arange(20) % 2)
+        assert_array_equal(model.classes_, [0, 1, 2])
+        assert_array_equal(model.predict_proba(X), before)
