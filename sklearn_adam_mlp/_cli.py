@@ -215,12 +215,6 @@ def _add_estimator_options(parser, *, hidden_default):
             "options above."
         ),
     )
-    parser.add_argument(
-        "--quiet",
-        action="store_true",
-        help="no progress bar during training (scikit-learn >= 1.9 with rich "
-        "shows one)",
-    )
 
 
 def _add_data_arguments(parser, *, required):
@@ -341,6 +335,12 @@ def _add_fit(commands):
         help="seed of the split, the folds and the weights (default: 0)",
     )
     _add_estimator_options(parser, hidden_default=100)
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar during training (scikit-learn >= 1.9 with rich "
+        "shows one)",
+    )
     parser.set_defaults(run=run_fit)
 
 
@@ -448,11 +448,10 @@ def progress_bar(estimator, *, quiet):
     Parameters
     ----------
     estimator : estimator instance
-        The outermost estimator fitted: the pipeline in ``fit``, the
-        classifier in ``study``. The bar is attached only when it has
-        ``set_callbacks`` (scikit-learn >= 1.9) and ``rich`` is installed; a
-        pipeline passes it on to the classifier, and clones made inside
-        (cross-validation, restarts) share it.
+        The outermost estimator fitted, the pipeline of ``fit``. The bar is
+        attached only when it has ``set_callbacks`` (scikit-learn >= 1.9)
+        and ``rich`` is installed; the pipeline passes it on to the
+        classifier, whose restarts show under it.
 
     quiet : bool
         Attach nothing.
@@ -950,11 +949,11 @@ def run_study(args):
     studies = {}
     with _reported_warnings(), _estimator_errors():
         for n_init in (1, args.n_init):
+            # No progress bar: one per fit of each seed would be noise.
             estimator = clone(classifier).set_params(n_init=n_init)
-            with progress_bar(estimator, quiet=args.quiet):
-                studies[f"n_init={n_init}"] = restart_study(
-                    estimator, X, y, n_seeds=args.seeds, n_jobs=args.n_jobs
-                )
+            studies[f"n_init={n_init}"] = restart_study(
+                estimator, X, y, n_seeds=args.seeds, n_jobs=args.n_jobs
+            )
     table = pd.DataFrame.from_dict(
         {label: summarize_study(study) for label, study in studies.items()},
         orient="index",

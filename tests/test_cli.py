@@ -264,7 +264,7 @@ def test_study_summary():
 def test_study_of_the_case_study_setting(tmp_path, capsys):
     plot = tmp_path / "curves.png"
     argv = ["study", "--seeds", "3", "--n-init", "2", "--max-iter", "15"]
-    assert main([*argv, "--quiet", "--plot", str(plot)]) == 0
+    assert main([*argv, "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(
         "restart study on breast cancer data, standardised (569 rows), 3 seeds:"
@@ -282,7 +282,7 @@ def test_study_of_the_case_study_setting(tmp_path, capsys):
 
 def test_study_of_a_csv(workdir, capsys):
     argv = ["study", str(workdir / "train.csv"), "--target", "label", "--seeds", "2"]
-    argv += ["--n-init", "3", "--max-iter", "10", "--hidden", "4", "--quiet"]
+    argv += ["--n-init", "3", "--max-iter", "10", "--hidden", "4"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "target 'label', columns prepared as by fit (120 rows), 2 seeds:" in out
