@@ -290,7 +290,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
 
     restart_losses_ : ndarray of shape (n_init,)
         Final training loss (``loss_``) of each restart; ``inf`` for a
-        restart that diverged.
+        restart that diverged, or that Ctrl-C skipped.
 
     restart_seeds_ : ndarray of shape (n_init,) or None
         Seed of each restart, or None when ``n_init=1``.
@@ -993,11 +993,8 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
         X, Y, sample_weight = train
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
-        # gen_batches' slices, made once rather than every epoch.
-        batches = [
-            slice(start, min(start + batch_size, n_samples))
-            for start in range(0, n_samples, batch_size)
-        ]
+        # The batches' slices, made once rather than every epoch.
+        batches = list(gen_batches(n_samples, batch_size))
         buffers = self._network.allocate(batch_size, self._params.dtype)
         hidden_activations = buffers[: self.n_layers_ - 2]
         gradient = np.empty_like(self._params)

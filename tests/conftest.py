@@ -1,4 +1,4 @@
-"""Shared test configuration: the hypothesis settings profiles.
+"""Shared test configuration: the hypothesis settings profiles, shared data.
 
 Two profiles are registered for the property-based tests:
 
@@ -22,7 +22,10 @@ Choose one with the ``HYPOTHESIS_PROFILE`` environment variable::
 
 import os
 
+import pytest
 from hypothesis import settings
+from sklearn.datasets import load_iris
+from sklearn.preprocessing import StandardScaler
 
 settings.register_profile(
     "ci",
@@ -34,3 +37,10 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=1000, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="module")
+def iris():
+    """Iris, standardised: a small, well-posed 3-class problem."""
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y

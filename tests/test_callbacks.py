@@ -5,22 +5,14 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_adam_mlp import AdamMLPClassifier
 
 callback = pytest.importorskip(
     "sklearn.callback", reason="scikit-learn < 1.9 has no callback API"
 )
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 class Recorder:

@@ -10,7 +10,6 @@ from sklearn import config_context
 from sklearn.datasets import (
     load_breast_cancer,
     load_digits,
-    load_iris,
     make_multilabel_classification,
 )
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -38,11 +37,6 @@ def _standardized(loader, n_samples=None):
 @pytest.fixture(scope="module")
 def breast_cancer():
     return _standardized(load_breast_cancer)
-
-
-@pytest.fixture(scope="module")
-def iris():
-    return _standardized(load_iris)
 
 
 @pytest.fixture(scope="module")

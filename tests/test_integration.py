@@ -56,12 +56,6 @@ def small_model(**params):
 
 
 @pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
 def iris_frame():
     X, y = load_iris(return_X_y=True, as_frame=True)
     X = (X - X.mean()) / X.std()

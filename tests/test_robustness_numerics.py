@@ -40,12 +40,6 @@ def breast_cancer():
 
 
 @pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-@pytest.fixture(scope="module")
 def multilabel():
     X, Y = make_multilabel_classification(n_samples=100, n_classes=4, random_state=0)
     return StandardScaler().fit_transform(X), Y

@@ -13,8 +13,6 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_iris
-from sklearn.preprocessing import StandardScaler
 
 import sklearn_adam_mlp
 from sklearn_adam_mlp import AdamMLPClassifier
@@ -23,12 +21,6 @@ from sklearn_adam_mlp._network import Network
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 INTERRUPTED = "Training interrupted by user"
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def small_model(**params):
