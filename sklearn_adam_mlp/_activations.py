@@ -33,7 +33,12 @@ def _tanh(Z):
 
 
 def _relu(Z):
-    return np.maximum(Z, 0, out=Z)
+    # numpy's maximum with a scalar runs a slow loop; with a row of zeros,
+    # broadcast over the rows, it runs its vectorised one, to the same result:
+    # twice as fast or more from about 16 units, slower on narrower rows.
+    if Z.shape[1] < 16:
+        return np.maximum(Z, 0, out=Z)
+    return np.maximum(Z, np.zeros(Z.shape[1], dtype=Z.dtype), out=Z)
 
 
 def _identity_derivative(A, delta, work):
@@ -53,7 +58,10 @@ def _tanh_derivative(A, delta, work):
 
 
 def _relu_derivative(A, delta, work):
-    delta *= A > 0
+    active = np.greater(A, 0, out=work)
+    # The mask read as bytes (0 or 1) spares numpy's slower cast from bool;
+    # the products are the same.
+    delta *= active.view(np.uint8)
     return delta
 
 
@@ -107,10 +115,10 @@ def multiply_by_derivative(A, delta, name, *, work=None):
         The activation function.
 
     work : ndarray of shape (n_samples, n_units), default=None
-        Scratch space for ``f'`` of ``'logistic'`` and ``'tanh'``, so that no
-        array is allocated; ``None`` allocates it. ``'relu'`` makes a boolean
-        mask (an eighth of ``delta``'s size in float64) and ``'identity'``
-        nothing.
+        Scratch space, so that no array is allocated: for ``f'`` in the dtype
+        of ``delta`` for ``'logistic'`` and ``'tanh'``, boolean for the mask
+        ``A > 0`` of ``'relu'``. ``None`` allocates it; ``'identity'`` needs
+        none.
 
     Returns
     -------
@@ -123,9 +131,31 @@ def multiply_by_derivative(A, delta, name, *, work=None):
     them: ``(delta * A) * (1 - A)`` for ``'logistic'`` and
     ``delta * (1 - A**2)`` for ``'tanh'``.
     """
-    if work is None and name in ("logistic", "tanh"):
-        work = np.empty_like(delta)
+    if work is None and name != "identity":
+        work = np.empty(delta.shape, dtype=derivative_work_dtype(name, delta.dtype))
     return _DERIVATIVES[name](A, delta, work)
+
+
+def derivative_work_dtype(name, dtype):
+    """Dtype of the scratch space :func:`multiply_by_derivative` needs.
+
+    Parameters
+    ----------
+    name : {'identity', 'logistic', 'tanh', 'relu'}
+        The activation function.
+
+    dtype : numpy dtype
+        Dtype of the deltas.
+
+    Returns
+    -------
+    numpy dtype or None
+        ``bool`` for ``'relu'``, ``dtype`` for ``'logistic'`` and ``'tanh'``,
+        None for ``'identity'``, which needs no scratch space.
+    """
+    if name == "identity":
+        return None
+    return np.dtype(bool) if name == "relu" else np.dtype(dtype)
 
 
 def output_probabilities(Z, name):
@@ -210,8 +240,9 @@ def output_loss_and_probabilities(Z, Y, name, sample_weight=None, *, work=None):
     sample_weight : ndarray of shape (n_samples,), default=None
         Weight of each sample's loss; ``None`` weighs every sample 1.
 
-    work : ndarray of shape (n_samples, n_outputs), default=None
-        Scratch space in the dtype of ``Z``, so that without sample weights
+    work : ndarray of shape (n_work,), default=None
+        Contiguous scratch space in the dtype of ``Z``, of at least
+        :func:`output_work_size` elements, so that without sample weights
         no array is allocated; ``None`` allocates it.
 
     Returns
@@ -231,15 +262,17 @@ def output_loss_and_probabilities(Z, Y, name, sample_weight=None, *, work=None):
     rounds them: ``expit(Z)``, or ``exp(Z - max) / sum(exp(Z - max))`` row by
     row.
     """
+    n_samples, n_outputs = Z.shape
     if work is None:
-        work = np.empty_like(Z)
+        work = np.empty(output_work_size(n_samples, n_outputs), dtype=Z.dtype)
     if name == "logistic":
+        work = work[: Z.size].reshape(Z.shape)
         loss_sum = _binary_log_loss_sum(Z, Y, sample_weight, work)
         expit(Z, out=Z)
         return loss_sum
-    # One column of the work array holds the row maxima, then the row sums.
-    row = work[:, :1]
-    _row_max(Z, out=row)
+    # A column of scratch holds the row maxima, then the row sums.
+    row = work[:n_samples].reshape(n_samples, 1)
+    _row_max(Z, out=row, work=work[n_samples:])
     Z -= row
     target_logits = _weighted_sum_of_products(Z, Y, sample_weight)
     np.exp(Z, out=Z)
@@ -251,17 +284,37 @@ def output_loss_and_probabilities(Z, Y, name, sample_weight=None, *, work=None):
     return float(log_normalisers @ sample_weight - target_logits)
 
 
-def _row_max(Z, *, out):
+def output_work_size(n_samples, n_outputs):
+    """Elements of scratch :func:`output_loss_and_probabilities` needs.
+
+    Parameters
+    ----------
+    n_samples, n_outputs : int
+        Shape of the logits.
+
+    Returns
+    -------
+    int
+        ``n_samples * (n_outputs + 1)``.
+    """
+    return n_samples * (n_outputs + 1)
+
+
+def _row_max(Z, *, out, work):
     """``Z.max(axis=1, keepdims=True)`` into ``out``; a maximum is exact.
 
-    On a few columns, an elementwise maximum column after column is faster
-    than numpy's reduction along each short row.
+    numpy reduces along short rows slowly. Up to 64 columns, copying ``Z``
+    transposed into ``work`` (``Z.size`` elements) and taking the elementwise
+    maximum of its rows, a vectorised reduction, is two to four times faster.
     """
-    if not 1 < Z.shape[1] <= 8:
+    n_samples, n_columns = Z.shape
+    if n_columns == 2:
+        return np.maximum(Z[:, :1], Z[:, 1:], out=out)
+    if not 2 < n_columns <= 64:
         return np.maximum.reduce(Z, axis=1, keepdims=True, out=out)
-    np.maximum(Z[:, :1], Z[:, 1:2], out=out)
-    for column in range(2, Z.shape[1]):
-        np.maximum(out, Z[:, column : column + 1], out=out)
+    columns = work[: Z.size].reshape(n_columns, n_samples)
+    np.copyto(columns, Z.T)
+    np.maximum.reduce(columns, axis=0, out=out[:, 0])
     return out
 
 

@@ -91,7 +91,7 @@ def bias_corrected_learning_rate(learning_rate, *, beta_1, beta_2, step):
     float
         ``lr * sqrt(1 - beta_2**step) / (1 - beta_1**step)``.
     """
-    return float(learning_rate * np.sqrt(1 - beta_2**step) / (1 - beta_1**step))
+    return learning_rate * math.sqrt(1 - beta_2**step) / (1 - beta_1**step)
 
 
 def adam_step(

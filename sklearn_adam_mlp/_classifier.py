@@ -1011,9 +1011,7 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
             )
             if self.shuffle:
                 # The draws of scikit-learn's per-epoch sklearn.utils.shuffle.
-                permutation = np.arange(n_samples)
-                self._random_state.shuffle(permutation)
-                order = order[permutation]
+                order = order[self._random_state.permutation(n_samples)]
             loss, gradient_norm, last_rows = self._run_epoch(
                 X,
                 Y,
@@ -1088,20 +1086,20 @@ class AdamMLPClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
                 batch_sample_weight = None
                 batch_weight = batch.stop - batch.start
             else:
-                batch_sample_weight = sample_weight[rows]
+                batch_sample_weight = _take_rows(sample_weight, rows)
                 batch_weight = batch_sample_weight.sum()
                 if batch_weight == 0:
                     continue
             loss, _ = self._network.loss_gradient(
                 self._params,
                 _take_rows(X, rows),
-                Y[rows],
+                _take_rows(Y, rows),
                 alpha=self.alpha,
                 sample_weight=batch_sample_weight,
                 gradient=gradient,
                 buffers=buffers,
             )
-            if not np.isfinite(loss):
+            if not math.isfinite(loss):
                 return np.nan, np.nan, rows_in_buffers
             if first_step:
                 checkpoint.save()
@@ -1358,7 +1356,7 @@ class _Checkpoint:
 
 
 def _take_rows(X, rows):
-    """``X[rows]``; ``take`` copies shuffled rows of a dense ``X`` faster."""
+    """``X[rows]``; ``take`` copies shuffled rows of a dense array faster."""
     if isinstance(rows, slice) or sp.issparse(X):
         return X[rows]
     return X.take(rows, axis=0)

@@ -7,8 +7,10 @@ import scipy.sparse as sp
 
 from ._activations import (
     activate,
+    derivative_work_dtype,
     multiply_by_derivative,
     output_loss_and_probabilities,
+    output_work_size,
 )
 
 
@@ -271,7 +273,7 @@ class Network:
             Y,
             self.out_activation,
             sample_weight,
-            work=buffers.output_work[:n_samples],
+            work=buffers.output_work,
         )
         loss /= sw_sum
         if alpha:
@@ -368,8 +370,8 @@ class Workspace(list):
     deltas : list of ndarray
         The delta arrays, one per hidden layer (empty without ``backward``).
 
-    output_work : ndarray of shape (n_rows, n_outputs)
-        Scratch space of the output loss (no rows without ``backward``).
+    output_work : ndarray of shape (n_work,)
+        Scratch space of the output loss (empty without ``backward``).
 
     free_after_backward : ndarray of shape (n_scratch,)
         One flat array over the output logits and the deltas, free once the
@@ -392,9 +394,12 @@ class Workspace(list):
         self.extend(arrays)
         self.deltas = arrays[1:]
         self.free_after_backward = block
-        self.output_work = np.empty((n_rows if backward else 0, n_outputs), dtype=dtype)
-        if backward and hidden and network.activation in ("logistic", "tanh"):
-            self._derivative_block = np.empty(n_rows * max(hidden), dtype=dtype)
+        self.output_work = np.empty(
+            output_work_size(n_rows, n_outputs) if backward else 0, dtype=dtype
+        )
+        work_dtype = derivative_work_dtype(network.activation, dtype)
+        if backward and hidden and work_dtype is not None:
+            self._derivative_block = np.empty(n_rows * max(hidden), dtype=work_dtype)
         else:
             self._derivative_block = None
         self._network = network
@@ -420,8 +425,9 @@ class Workspace(list):
         Returns
         -------
         work : ndarray of shape (n_samples, n_units) or None
-            Contiguous scratch for the logistic and tanh derivatives; None
-            for the other activations, which need none.
+            Contiguous scratch for the derivative (see
+            :func:`multiply_by_derivative`); None for ``'identity'``, which
+            needs none.
         """
         if self._derivative_block is None:
             return None

@@ -1,4 +1,4 @@
-"""Keep benchmarks/bench_vs_sklearn.py running: a --quick run, checked end to end."""
+"""Keep the benchmark scripts running: --quick runs, checked end to end."""
 
 import importlib.util
 import json
@@ -73,3 +73,58 @@ def test_matmul_flops_count_each_product_once(bench_vs_sklearn):
     # back to the hidden layer (none to the input).
     assert bench_vs_sklearn.forward_flops((2, 3, 1), 10) == 2 * 10 * 9
     assert bench_vs_sklearn.epoch_flops((2, 3, 1), 10) == 2 * 10 * (9 + 9 + 3)
+
+
+PROFILE_STEP = BENCHMARK.with_name("profile_step.py")
+
+
+@pytest.fixture
+def profile_step(bench_vs_sklearn, monkeypatch):
+    # The script imports bench_vs_sklearn, which the fixture above has put in
+    # sys.modules; load the script from its path too.
+    spec = importlib.util.spec_from_file_location("profile_step", PROFILE_STEP)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_profile_step_parts_add_up_to_the_fit(profile_step, tmp_path, capsys):
+    out = tmp_path / "profile.json"
+
+    argv = ["--quick", "--workloads", "W1,W2", "--json", str(out)]
+    assert profile_step.main(argv) == 0
+
+    table = capsys.readouterr().out
+    results = json.loads(out.read_text())
+    assert results["unit"] == "us/epoch"
+    rows = results["results"]
+    assert [(row["workload"], row["dtype"]) for row in rows] == [
+        ("W1", "float64"),
+        ("W2", "float64"),
+    ]
+    for row in rows:
+        assert "limit (scikit-learn fit / our products + adam)" in table
+        assert row["batches_per_epoch"] == row["n_samples"] / row["batch_size"]
+        for estimator in ("ours", "sklearn"):
+            parts = row[estimator]
+            assert f"{row['workload']} {row['dtype']} {estimator}" in table
+            assert len(parts["fit_times"]) == results["environment"]["repeats"]
+            # Timed directly: positive. Differences of timings (gradient_rest,
+            # loop) are only finite: noise may take them below zero.
+            for part in ("fit", "products", "gradient", "adam"):
+                assert math.isfinite(parts[part]) and parts[part] > 0, part
+            assert parts["gradient_rest"] == pytest.approx(
+                parts["gradient"] - parts["products"]
+            )
+            assert math.isfinite(parts["loop"])
+            total = sum(parts[part] or 0.0 for part in profile_step.PARTS)
+            assert total == pytest.approx(parts["fit"])
+        assert row["ours"]["norm"] > 0
+        assert row["sklearn"]["norm"] is None
+        assert row["ours"]["products"] == row["sklearn"]["products"]
+        assert row["limit"] == pytest.approx(
+            row["sklearn"]["fit"] / (row["ours"]["products"] + row["ours"]["adam"])
+        )
+    assert results["environment"]["quick"] is True
+    assert results["environment"]["repeats"] == 5
