@@ -60,6 +60,20 @@ def test_activate_matches_formula_in_place(name, dtype):
     assert_allclose(A, expected, rtol=RTOL[dtype], atol=0)
 
 
+# Both sides of the width where relu switches to a row of zeros.
+@pytest.mark.parametrize("n_units", [3, 15, 16, 40])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_is_sklearns_bit_for_bit(n_units, dtype):
+    Z = _logits(30, n_units).astype(dtype)
+    Z[0, 0], Z[1, 0], Z[2, 0] = 0.0, -0.0, np.nan
+    expected = Z.copy()
+    ACTIVATIONS["relu"](expected)
+
+    A = activate(Z, "relu")
+
+    assert_array_equal(A, expected)
+
+
 @pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
 def test_multiply_by_derivative_matches_finite_differences(name):
     rng = np.random.default_rng(1)

@@ -560,8 +560,8 @@ def test_loss_gradient_with_buffers_allocates_no_float_array(activation, target)
     tracemalloc.stop()
 
     # What may be allocated: numpy's iteration buffers (at most 8192 items per
-    # operand) and, for relu, a boolean mask of a hidden layer (2000 x 64
-    # bytes). A float array of the smallest layer would be 2000 x 32 x 8.
+    # operand) and small vectors (a row of zeros for relu). A float array of
+    # the smallest layer would be 2000 x 32 x 8 bytes.
     assert peak < n_samples * 32 * 8
 
 
