@@ -114,6 +114,25 @@ def test_shuffled_mini_batch_trajectory_matches_sklearn(request, data):
     assert_array_equal(ours.predict(X), theirs.predict(X))
 
 
+# The kernels' special paths: one output column with a narrow logistic layer,
+# softmax over 10 classes with a relu layer wide enough for the row of zeros.
+@pytest.mark.parametrize(
+    "data, params",
+    [
+        ("breast_cancer", {"hidden_layer_sizes": (3,), "activation": "logistic"}),
+        ("digits", {"hidden_layer_sizes": (40, 20), "batch_size": 128}),
+    ],
+)
+def test_weights_are_sklearns_bit_for_bit(request, data, params):
+    X, y = request.getfixturevalue(data)
+    ours, theirs = _fit_both(X, y, tol=0, max_iter=25, random_state=2, **params)
+
+    for mine, reference in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True
+    ):
+        assert_array_equal(mine, reference)
+
+
 def test_stopping_rule_matches_sklearn(breast_cancer):
     X, y = breast_cancer
     ours, theirs = _fit_both(
