@@ -540,7 +540,15 @@ def format_table(rows):
                 f"{row.peak_memory_bytes['sklearn'] / 2**20:.1f}",
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join(align_columns(lines))
+
+
+def align_columns(lines):
+    """Text lines from rows of cells, the header first, then a rule.
+
+    The first column is left-aligned, the others right-aligned.
+    """
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     formatted = [
         "  ".join(
             cell.ljust(width) if i == 0 else cell.rjust(width)
@@ -549,7 +557,7 @@ def format_table(rows):
         for line in lines
     ]
     formatted.insert(1, "-" * len(formatted[0]))
-    return "\n".join(formatted)
+    return formatted
 
 
 def _workload_names(text):

@@ -67,6 +67,7 @@ from bench_vs_sklearn import (
     WORKLOADS,
     _positive_int,
     _workload_names,
+    align_columns,
     build_workloads,
     environment,
     epoch_flops,
@@ -267,15 +268,7 @@ def format_table(rows):
                     share = 100 * value / parts["fit"]
                     cells.append(f"{_microseconds(value)} ({share:.0f}%)")
             lines.append(cells)
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    formatted = [
-        "  ".join(
-            cell.ljust(width) if i == 0 else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(line, widths, strict=True))
-        )
-        for line in lines
-    ]
-    formatted.insert(1, "-" * len(formatted[0]))
+    formatted = align_columns(lines)
     formatted.append("")
     for row in rows:
         formatted.append(

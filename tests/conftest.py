@@ -20,7 +20,10 @@ Choose one with the ``HYPOTHESIS_PROFILE`` environment variable::
 (hypothesis' own ``--hypothesis-profile=dev`` pytest option works too).
 """
 
+import importlib.util
 import os
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -44,3 +47,23 @@ def iris():
     """Iris, standardised: a small, well-posed 3-class problem."""
     X, y = load_iris(return_X_y=True)
     return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture
+def load_benchmark(monkeypatch):
+    """Load a script of ``benchmarks/`` (not a package) as a module, by name.
+
+    The module is registered in ``sys.modules`` for the test only, so that a
+    script importing another one (``from bench_vs_sklearn import ...``) finds
+    it once that one is loaded.
+    """
+    directory = Path(__file__).resolve().parents[1] / "benchmarks"
+
+    def load(name):
+        spec = importlib.util.spec_from_file_location(name, directory / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, spec.name, module)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

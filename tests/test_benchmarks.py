@@ -1,14 +1,9 @@
 """Keep the benchmark scripts running: --quick runs, checked end to end."""
 
-import importlib.util
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
-
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_vs_sklearn.py"
 
 QUICK_ROWS = [
     "W1 float64 fit",
@@ -25,13 +20,8 @@ QUICK_ROWS = [
 
 
 @pytest.fixture
-def bench_vs_sklearn(monkeypatch):
-    # benchmarks/ is not a package: load the script from its path.
-    spec = importlib.util.spec_from_file_location("bench_vs_sklearn", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+def bench_vs_sklearn(load_benchmark):
+    return load_benchmark("bench_vs_sklearn")
 
 
 def test_quick_run_writes_consistent_results(bench_vs_sklearn, tmp_path, capsys):
@@ -75,18 +65,10 @@ def test_matmul_flops_count_each_product_once(bench_vs_sklearn):
     assert bench_vs_sklearn.epoch_flops((2, 3, 1), 10) == 2 * 10 * (9 + 9 + 3)
 
 
-PROFILE_STEP = BENCHMARK.with_name("profile_step.py")
-
-
 @pytest.fixture
-def profile_step(bench_vs_sklearn, monkeypatch):
-    # The script imports bench_vs_sklearn, which the fixture above has put in
-    # sys.modules; load the script from its path too.
-    spec = importlib.util.spec_from_file_location("profile_step", PROFILE_STEP)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+def profile_step(bench_vs_sklearn, load_benchmark):
+    # The script imports bench_vs_sklearn, which the fixture above has loaded.
+    return load_benchmark("profile_step")
 
 
 def test_profile_step_parts_add_up_to_the_fit(profile_step, tmp_path, capsys):

@@ -20,12 +20,9 @@ The last test keeps ``benchmarks/case_study.py``, which measures the numbers of
 the case study, running.
 """
 
-import importlib.util
 import json
 import math
-import sys
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,8 +32,6 @@ from sklearn.metrics import log_loss
 
 from sklearn_adam_mlp._adam import AdamState, adam_step, clip_by_global_norm
 from sklearn_adam_mlp._network import Network
-
-CASE_STUDY = Path(__file__).resolve().parents[1] / "benchmarks" / "case_study.py"
 
 # The case study's shape: features -> 3 logistic units -> 1 logistic output.
 N_SAMPLES, N_FEATURES, N_HIDDEN = 20, 5, 3
@@ -364,13 +359,8 @@ def test_first_adam_step_is_about_the_learning_rate(step, rejected_by):
 
 
 @pytest.fixture
-def case_study(monkeypatch):
-    # benchmarks/ is not a package: load the script from its path.
-    spec = importlib.util.spec_from_file_location("case_study", CASE_STUDY)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+def case_study(load_benchmark):
+    return load_benchmark("case_study")
 
 
 def test_quick_run_writes_consistent_numbers(case_study, tmp_path, capsys):
